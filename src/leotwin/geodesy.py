@@ -82,11 +82,12 @@ def ecef_to_geodetic(
     ep2_b = e2 / (1.0 - e2) * b
     e2_a = e2 * a
     x, y, z = np.asarray(x, np.float64), np.asarray(y, np.float64), np.asarray(z, np.float64)
-    lat, lon, alt = out if out is not None else (None, None, None)
-    lon = np.arctan2(y, x, out=lon)
-    np.degrees(lon, out=lon)
-    p = np.sqrt(x * x + y * y)
-    np.maximum(p, 1e-9, out=p)  # on the polar axis
+    if out is None:
+        lon = np.degrees(np.arctan2(y, x))
+    else:
+        lon = np.arctan2(y, x, out=out[1])
+        np.degrees(lon, out=lon)
+    p = np.maximum(np.sqrt(x * x + y * y), 1e-15)  # on the polar axis: avoid 0/0
     t = z * (a / b) / p  # tan β₀
     for _ in range(2):
         c = 1.0 / np.sqrt(1.0 + t * t)  # cos β
@@ -102,13 +103,12 @@ def ecef_to_geodetic(
     h = p / cos_phi - n
     if np.any(near_pole):
         h = np.where(near_pole, z / np.where(near_pole, sin_phi, 1.0) - n * (1.0 - e2), h)
-    lat = np.arctan(tan_phi, out=lat)
+    if out is None:
+        return np.degrees(np.arctan(tan_phi)), lon, h
+    lat = np.arctan(tan_phi, out=out[0])
     np.degrees(lat, out=lat)
-    if alt is None:
-        alt = h
-    else:
-        alt[...] = h
-    return lat, lon, alt
+    out[2][...] = h
+    return lat, lon, out[2]
 
 
 def enu_basis(lat_deg, lon_deg) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -19,10 +19,8 @@ from datetime import datetime
 from os import PathLike
 from pathlib import Path
 
-from sgp4.api import SGP4_ERRORS
-
 from leotwin.errors import InputError
-from leotwin.orbits.satellites import SatelliteSet, build_satrec
+from leotwin.orbits.satellites import SatelliteSet
 from leotwin.orbits.tle import _read_text
 
 REQUIRED = (
@@ -264,15 +262,10 @@ def load_omm(path: str | PathLike[str], fmt: str | None = None) -> SatelliteSet:
     text = _read_text(path)
     fmt = fmt or detect_format(path, text)
     records = parse_omm_text(text, str(path), fmt)
-    ids, recipes, names, satrecs = [], [], [], []
-    for rec, where in records:
-        catalogue = rec.pop("_CATALOGUE")
-        recipe = ("omm", rec)
-        sat = build_satrec(recipe)
-        if sat.error:
-            raise where.error(f"SGP4 cannot initialise these elements: {SGP4_ERRORS[sat.error]}")
-        ids.append(catalogue)
-        names.append(rec["OBJECT_NAME"] or catalogue)
-        recipes.append(recipe)
-        satrecs.append(sat)
-    return SatelliteSet(ids=ids, recipes=recipes, names=names, source=str(path), satrecs=satrecs)
+    ids, recipes, names = [], [], []
+    for rec, _where in records:
+        ids.append(rec.pop("_CATALOGUE"))
+        names.append(rec["OBJECT_NAME"] or ids[-1])
+        recipes.append(("omm", rec))
+    # Elements SGP4 rejects at initialisation report their error code when propagated.
+    return SatelliteSet(ids=ids, recipes=recipes, names=names, source=str(path))

@@ -1,0 +1,3 @@
+from leotwin.cli import run
+
+run()

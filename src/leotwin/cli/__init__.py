@@ -1,0 +1,69 @@
+"""The ``leotwin`` command.
+
+Exit codes: 0 success, 2 bad input (one line on standard error naming the file, line or field
+and what was expected; no traceback, no output file), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from leotwin.cli.orbits import app as _orbits_app
+from leotwin.errors import InputError
+
+app = typer.Typer(
+    name="leotwin",
+    help="leotwin: a digital twin of a Starlink-style satellite-internet service.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+for command in _orbits_app.registered_commands:
+    app.registered_commands.append(command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the command and map errors to exit codes (never a traceback for input)."""
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="leotwin", standalone_mode=False)
+    except InputError as exc:
+        print(f"leotwin: error: {exc}", file=sys.stderr)
+        return 2
+    except (typer.Abort, KeyboardInterrupt):
+        print("leotwin: interrupted; no output was written", file=sys.stderr)
+        return 130
+    except typer.Exit as exc:
+        return exc.exit_code
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `leotwin` or `leotwin CMD`
+            ctx = getattr(exc, "ctx", None)
+            print(ctx.get_help() if ctx else "", file=sys.stdout)
+            return 0
+        if getattr(exc, "exit_code", None) == 2 and hasattr(exc, "format_message"):
+            # a usage error from the option parser (typer's vendored click UsageError)
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx else ""
+            message = " ".join(exc.format_message().split())
+            print(f"leotwin: error: {message}{hint}", file=sys.stderr)
+            return 2
+        if os.environ.get("LEOTWIN_DEBUG"):
+            raise
+        print(f"leotwin: internal error: {type(exc).__name__}: {exc} "
+              "(set LEOTWIN_DEBUG=1 for a traceback, and please report it)", file=sys.stderr)
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:  # pragma: no cover - console-script shim
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()
