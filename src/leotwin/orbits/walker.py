@@ -9,10 +9,10 @@ Walker delta pattern i: T/P/F (Walker, "Satellite constellations", J. Brit. Inte
 Hypatia's generator (snkas/hypatia ``satgen``) uses no F but a "half-slot shift on odd planes":
 M_pj = j·360°/S + (p mod 2)·180°/S; it is the named phasing ``"hypatia-half-slot"``.
 
-Altitude is converted to the SGP4 (Kozai) mean motion such that SGP4's own mean semi-major axis
-(``Satrec.a`` after initialisation, Brouwer mean elements) equals R⊕ + h with R⊕ = 6378.135 km,
-the WGS-72 radius of SGP4 — the usual "shell altitude" of filings.  The geodetic height of a
-circular orbit still varies by ~20 km along the orbit because the Earth is flattened.
+Altitude is converted to the SGP4 (Kozai) mean motion such that the orbit-averaged geocentric
+radius equals R⊕ + h, R⊕ = 6378.135 km (SGP4's WGS-72 equatorial radius) — what a filing's
+"550 km shell" means.  The geodetic height of a circular orbit still varies by ~20 km along the
+orbit because the Earth is flattened.
 """
 
 from __future__ import annotations
@@ -161,18 +161,27 @@ class WalkerShell:
 
 def mean_motion_for_altitude(altitude_km: float, inclination_deg: float,
                              eccentricity: float = 0.0) -> float:
-    """Kozai mean motion (rev/day) whose SGP4 mean semi-major axis is R_WGS72 + altitude_km.
+    """Kozai mean motion (rev/day) whose SGP4 orbit has a mean geocentric radius R_WGS72 + h.
 
-    Starts from Kepler's n = √(μ/a³) and corrects for SGP4's Kozai→Brouwer conversion (a J2
-    term of order 1e-3) by fixed-point iteration on ``Satrec.a``; converges to < 1 mm in 3 steps.
+    Kepler's n = √(μ/a³) is only a start: with J2, the orbit-averaged radius differs from SGP4's
+    Brouwer mean semi-major axis by ≈ J2·R²/a·(1 − 1.5 sin²i) — up to ~5 km at 33°, nearly
+    nothing near 54.7°.  We propagate one satellite over one revolution (128 samples) and
+    correct n by (r̄/a_target)^{3/2} until r̄ is within 1 m of R_WGS72 + h (3-4 steps).
     """
-    target = (R_WGS72 + altitude_km) / R_WGS72  # earth radii
-    n = math.sqrt(MU_WGS72 / (R_WGS72 + altitude_km) ** 3) * 60.0  # rad/min
-    for _ in range(4):
+    target = R_WGS72 + altitude_km
+    n = math.sqrt(MU_WGS72 / target**3) * 60.0  # rad/min
+    incl = math.radians(inclination_deg)
+    for _ in range(8):
         sat = Satrec()
-        sat.sgp4init(WGS72, "i", 1, 27000.0, 0.0, 0.0, 0.0, eccentricity, 0.0,
-                     math.radians(inclination_deg), 0.0, n, 0.0)
-        n *= (sat.a / target) ** 1.5
+        sat.sgp4init(WGS72, "i", 1, 27000.0, 0.0, 0.0, 0.0, eccentricity, 0.0, incl, 0.0, n, 0.0)
+        period_min = 2.0 * math.pi / n
+        t = np.arange(128) * period_min / 128
+        fr = t / 1440.0
+        _, r, _ = sat.sgp4_array(np.full(t.shape, sat.jdsatepoch), sat.jdsatepochF + fr)
+        mean_radius = float(np.linalg.norm(r, axis=1).mean())
+        n *= (mean_radius / target) ** 1.5
+        if abs(mean_radius - target) < 1e-3:
+            break
     return n * 1440.0 / (2.0 * math.pi)
 
 
