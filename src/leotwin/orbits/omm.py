@@ -4,8 +4,9 @@ Keys and units: CCSDS 502.0-B-3 (OMM) with the ``tleParameters`` of SGP4 element
 by CelesTrak GP and SupGP (FACTS.md §5): ``EPOCH`` (UTC, ISO 8601), ``MEAN_MOTION`` (rev/day),
 ``ECCENTRICITY``, ``INCLINATION``, ``RA_OF_ASC_NODE``, ``ARG_OF_PERICENTER``, ``MEAN_ANOMALY``
 (deg), ``NORAD_CAT_ID``, ``BSTAR`` (1/earth radii), ``MEAN_MOTION_DOT`` (rev/day²),
-``MEAN_MOTION_DDOT`` (rev/day³).  Records are validated here, then handed to python-sgp4's
-``omm.initialize`` so that an OMM and the TLE of the same element set give the same ``Satrec``.
+``MEAN_MOTION_DDOT`` (rev/day³).  Records are validated here, then initialised by
+``satellites.initialize_omm`` so that an OMM and the TLE of the same element set give a
+bit-identical ``Satrec``.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class _Where:
 
 
 def normalise_omm(fields: dict, where: _Where) -> dict:
-    """Check one OMM record and return the field dict that ``sgp4.omm.initialize`` expects."""
+    """Check one OMM record and return the normalised field dict for ``initialize_omm``."""
     fields = {str(k).strip().upper(): v for k, v in fields.items()}
     missing = [k for k in REQUIRED if fields.get(k) in (None, "")]
     if missing:

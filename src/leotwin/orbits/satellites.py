@@ -4,7 +4,7 @@
 small picklable *recipe* that rebuilds it bit-for-bit in another process:
 
 * ``("tle", line1, line2)``  → ``Satrec.twoline2rv(line1, line2, WGS72)``
-* ``("omm", fields)``        → ``sgp4.omm.initialize(Satrec(), fields, WGS72)``
+* ``("omm", fields)``        → :func:`initialize_omm` (``sgp4init`` with ``twoline2rv``'s units)
 * ``("init", args)``         → ``Satrec().sgp4init(WGS72, 'i', *args)``
 
 Gravity model WGS-72 and opsmode ``'i'`` throughout, as the element sets are fitted with
@@ -13,12 +13,13 @@ Gravity model WGS-72 and opsmode ``'i'`` throughout, as the element sets are fit
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 
 import numpy as np
-from sgp4 import omm
 from sgp4.api import WGS72, Satrec, SatrecArray, accelerated
 
 Recipe = tuple
@@ -31,12 +32,52 @@ def build_satrec(recipe: Recipe) -> Satrec:
         return Satrec.twoline2rv(recipe[1], recipe[2], WGS72)
     sat = Satrec()
     if kind == "omm":
-        omm.initialize(sat, recipe[1], WGS72)
+        initialize_omm(sat, recipe[1])
     elif kind == "init":
         sat.sgp4init(WGS72, "i", *recipe[1])
     else:  # pragma: no cover - programming error
         raise ValueError(f"unknown satellite recipe {kind!r}")
     return sat
+
+
+_EPOCH0 = datetime(1949, 12, 31)
+_XPDOTP = 1440.0 / (2.0 * math.pi)  # rev/day → rad/min, as SGP4's twoline2rv defines it
+_DEG2RAD = math.pi / 180.0
+
+
+def initialize_omm(sat: Satrec, fields: dict) -> None:
+    """Initialise ``sat`` from a validated OMM field dict (see ``orbits.omm``).
+
+    The same steps as python-sgp4's ``omm.initialize``, but with the unit conversions of
+    Vallado's ``twoline2rv`` (n/xpdotp, ṅ/(xpdotp·1440), n̈/(xpdotp·1440²), degrees·π/180), so
+    an element set given as OMM and as TLE yields a bit-identical ``Satrec``; ``omm.initialize``
+    divides the mean motion as n/720·π, one ulp away.  Epoch: days since 1949-12-31 00:00 UTC.
+    """
+    sat.classification = fields["CLASSIFICATION_TYPE"]
+    sat.intldesg = fields["OBJECT_ID"][2:].replace("-", "")
+    sat.ephtype = int(fields["EPHEMERIS_TYPE"])
+    sat.elnum = int(fields["ELEMENT_SET_NO"])
+    sat.revnum = int(fields["REV_AT_EPOCH"])
+    delta = datetime.strptime(fields["EPOCH"], "%Y-%m-%dT%H:%M:%S.%f") - _EPOCH0
+    microseconds = delta.seconds * 1_000_000 + delta.microseconds
+    epoch_days = delta.days + microseconds / 86_400_000_000
+    if microseconds % 864 == 0:
+        # A whole number of 1e-8 day (864 µs): an epoch with a TLE's 8 decimals.  Rounded so,
+        # sgp4init keeps the exact 8-digit fraction (python-sgp4 model.sgp4init), as a TLE does.
+        epoch_days = round(epoch_days, 8)
+    sat.sgp4init(
+        WGS72, "i", int(fields["NORAD_CAT_ID"]),
+        epoch_days,
+        float(fields["BSTAR"]),
+        float(fields["MEAN_MOTION_DOT"]) / (_XPDOTP * 1440.0),
+        float(fields["MEAN_MOTION_DDOT"]) / (_XPDOTP * 1440.0 * 1440.0),
+        float(fields["ECCENTRICITY"]),
+        float(fields["ARG_OF_PERICENTER"]) * _DEG2RAD,
+        float(fields["INCLINATION"]) * _DEG2RAD,
+        float(fields["MEAN_ANOMALY"]) * _DEG2RAD,
+        float(fields["MEAN_MOTION"]) / _XPDOTP,
+        float(fields["RA_OF_ASC_NODE"]) * _DEG2RAD,
+    )
 
 
 @dataclass
