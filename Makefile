@@ -12,13 +12,12 @@ STAMP  := $(VENV)/.installed
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(STAMP): pyproject.toml scripts/setup.sh
+	PYTHON=$(PYTHON) scripts/setup.sh
 	touch $(STAMP)
 
 demo: setup
+	mkdir -p out
 	$(BIN)/leotwin constellations
 	$(BIN)/leotwin propagate --constellation starlink-gen1-shell1 --start 2026-01-01T00:00:00Z \
 		--duration 90m --step 60s --out out/starlink-gen1-shell1.parquet

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from skyfield.api import EarthSatellite, wgs84
 from skyfield.framelib import itrs
-from skyfield.timelib import Timescale
 
 from leotwin.orbits import PropagationOptions, load_tle, propagate
 from leotwin.orbits.frames import gmst82, teme_to_itrf
@@ -17,6 +16,7 @@ from leotwin.orbits.tle import parse_tle_text, satellites_from_tle_records
 from leotwin.timegrid import TimeGrid, default_eop
 from leotwin.timegrid.eop import EarthOrientation
 from leotwin.timegrid.grid import JD_UNIX_EPOCH, NS_PER_DAY, parse_time
+from leotwin.timegrid.skyfield_bridge import skyfield_timescale
 
 
 def _constant_eop(dut1_s: float, xp_arcsec: float, yp_arcsec: float) -> EarthOrientation:
@@ -52,16 +52,6 @@ def test_gmst82_against_vallado_example():
     assert abs(rate[0] - 7.292115855e-5) < 1e-12  # rad/s, the GMST-82 rate
 
 
-def _skyfield_timescale(eop: EarthOrientation) -> Timescale:
-    """A Skyfield timescale built from *our* EOP table, so both sides use the same UT1."""
-    tai_utc = eop.tai_minus_utc(eop.mjd)
-    daily_tt = eop.mjd + 2400000.5 + (tai_utc + 32.184) / 86400.0
-    delta_t = tai_utc + 32.184 - eop.dut1_s
-    ts = Timescale((daily_tt, delta_t), eop.leap_mjd[1:] + 2400000.5, eop.tai_utc_s[1:])
-    ts.polar_motion_table = (daily_tt, eop.xp_arcsec, eop.yp_arcsec)
-    return ts
-
-
 def _mixed_set(data_dir):
     """ISS + Starlink-like fixtures + near-Earth and deep-space cases of Vallado's set."""
     sats = load_tle(data_dir / "sample.3le")
@@ -78,10 +68,7 @@ def _mixed_set(data_dir):
 def test_itrf_matches_skyfield_same_ut1(data_dir, polar_motion):
     """PHYSICS.md §7 anchor 4: ≤ 1 m (measured ~1e-6 m) at many epochs per satellite."""
     eop = default_eop()
-    ts = _skyfield_timescale(eop)
-    if not polar_motion:
-        ts.polar_motion_table = None
-        del ts.polar_motion_table
+    ts = skyfield_timescale(eop, polar_motion)
     sats = _mixed_set(data_dir)
     worst = 0.0
     for k, sat in enumerate(sats.satrecs):
@@ -114,7 +101,7 @@ def test_geodetic_matches_skyfield_latlon(data_dir):
     sats = load_tle(data_dir / "sample.3le")
     grid = TimeGrid.from_span("2026-01-15T00:00:00Z", "3h", "7m")
     eph = propagate(sats, grid)
-    ts = _skyfield_timescale(default_eop())
+    ts = skyfield_timescale()
     from skyfield.toposlib import ITRSPosition
     from skyfield.units import Distance
 

@@ -20,7 +20,7 @@ def test_blocks_and_backends_are_bit_identical():
     sats = _kuiper()
     grid = TimeGrid.from_span("2026-03-01T00:00:00Z", "3h", "45s")
     full = propagate(sats, grid)
-    small = propagate(sats, grid, block_states=1000)
+    small = propagate(sats, grid, chunk_states=1000)
     par = propagate(sats, grid, workers=2)
     blocks = list(iter_propagate(sats, grid, block_states=5000))
     par_blocks = list(iter_propagate(sats, grid, block_states=5000, workers=2))

@@ -20,7 +20,12 @@ from multiprocessing import shared_memory
 
 import numpy as np
 
-from leotwin.orbits.propagate import BlockKernel, Ephemeris, PropagationOptions
+from leotwin.orbits.propagate import (
+    KERNEL_CHUNK_STATES,
+    BlockKernel,
+    Ephemeris,
+    PropagationOptions,
+)
 from leotwin.orbits.satellites import SatelliteSet
 from leotwin.timegrid.grid import TimeGrid
 
@@ -82,8 +87,8 @@ class _Buffers:
         self.raw = {}
 
 
-def _init_worker(sats, options, block_states, buffers):
-    _STATE.update(sats=sats, options=options, block_states=block_states, kernels={},
+def _init_worker(sats, options, chunk_states, buffers):
+    _STATE.update(sats=sats, options=options, chunk_states=chunk_states, kernels={},
                   buffers=buffers)
 
 
@@ -92,7 +97,7 @@ def _task(args) -> None:
     kernels = _STATE["kernels"]
     if (lo, hi) not in kernels:
         kernels[(lo, hi)] = BlockKernel(_STATE["sats"].subset(slice(lo, hi)), _STATE["options"],
-                                        _STATE["block_states"])
+                                        _STATE["chunk_states"])
     a = _STATE["buffers"].view(count)
     geo = (a["lat"][lo:hi], a["lon"][lo:hi], a["alt"][lo:hi]) if "lat" in a else None
     kernels[(lo, hi)].run(TimeGrid(start_ns, step_ns, count), a["r"][lo:hi], a["v"][lo:hi],
@@ -108,12 +113,12 @@ class _Pool:
     """Workers bound to one set of shared buffers of up to (N, t_max) states."""
 
     def __init__(self, sats: SatelliteSet, options: PropagationOptions, t_max: int,
-                 workers: int, block_states: int):
+                 workers: int, chunk_states: int):
         self.buffers = _Buffers(len(sats), t_max, options.geodetic)
         self.ranges = _ranges(len(sats), workers)
         ctx = mp.get_context("fork" if _fork_available() else "spawn")
         self.pool = ctx.Pool(processes=len(self.ranges), initializer=_init_worker,
-                             initargs=(sats, options, block_states, self.buffers))
+                             initargs=(sats, options, chunk_states, self.buffers))
 
     def fill(self, grid: TimeGrid) -> dict[str, np.ndarray]:
         """Compute the grid's states into the shared buffers; returns views of them."""
@@ -138,9 +143,9 @@ def _ephemeris(sats, grid, options, arrays, copy: bool) -> Ephemeris:
 
 
 def propagate_parallel(sats: SatelliteSet, grid: TimeGrid, options: PropagationOptions, *,
-                       block_states: int, workers: int) -> Ephemeris:
+                       chunk_states: int, workers: int) -> Ephemeris:
     """Whole-grid propagation over ``workers`` processes (see :func:`propagate`)."""
-    pool = _Pool(sats, options, grid.count, min(workers, len(sats)), block_states)
+    pool = _Pool(sats, options, grid.count, min(workers, len(sats)), chunk_states)
     try:
         # Anonymous mmaps outlive the pool through the arrays; named blocks must be copied.
         return _ephemeris(sats, grid, options, pool.fill(grid), copy=pool.buffers.named)
@@ -149,13 +154,13 @@ def propagate_parallel(sats: SatelliteSet, grid: TimeGrid, options: PropagationO
 
 
 def iter_propagate_parallel(sats: SatelliteSet, grid: TimeGrid, options: PropagationOptions, *,
-                            step: int, workers: int, block_states: int
-                            ) -> Iterator[Ephemeris]:
+                            step: int, workers: int,
+                            chunk_states: int = KERNEL_CHUNK_STATES) -> Iterator[Ephemeris]:
     """Time blocks of ``step`` instants, each computed by all workers (see :func:`iter_propagate`).
 
     The shared buffers are reused for every block, so each yielded block is a private copy.
     """
-    pool = _Pool(sats, options, min(step, grid.count), min(workers, len(sats)), block_states)
+    pool = _Pool(sats, options, min(step, grid.count), min(workers, len(sats)), chunk_states)
     try:
         for _, sub in grid.blocks(step):
             yield _ephemeris(sats, sub, options, pool.fill(sub), copy=True)

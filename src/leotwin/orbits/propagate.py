@@ -27,8 +27,11 @@ from leotwin.timegrid.eop import EarthOrientation, default_eop
 from leotwin.timegrid.grid import TimeGrid, ns_to_iso
 
 Frame = Literal["itrf", "teme"]
-#: Default states per block (satellites × instants): 2**18 states ≈ 21 MB of buffers.
+#: Default states per streamed time block (satellites × instants): 2**18 states ≈ 18 MiB.
 DEFAULT_BLOCK_STATES = 1 << 18
+#: States per kernel chunk: small enough that the numpy passes over a chunk stay in cache
+#: (2**16 states ≈ 4.6 MiB; measured 12 % faster than 2**18 for starlink-gen1 over a day).
+KERNEL_CHUNK_STATES = 1 << 16
 BYTES_PER_STATE = 3 * 8 + 3 * 8 + 1 + 3 * 8  # r, v, error code, lat/lon/alt
 
 
@@ -99,21 +102,21 @@ def block_instants(n_sats: int, block_states: int = DEFAULT_BLOCK_STATES) -> int
 class BlockKernel:
     """Propagates a fixed list of satellites into caller-owned, satellite-major arrays.
 
-    The satellites are cut into chunks of about ``block_states / T`` satellites, each with its
+    The satellites are cut into chunks of about ``chunk_states / T`` satellites, each with its
     own ``SatrecArray``; SGP4 writes every chunk straight into its contiguous rows of the output
     (no copy), and the Earth rotation is evaluated once per instant for all chunks.
     """
 
     def __init__(self, sats: SatelliteSet, options: PropagationOptions,
-                 block_states: int = DEFAULT_BLOCK_STATES):
+                 chunk_states: int = KERNEL_CHUNK_STATES):
         self.sats = sats
         self.n = len(sats)
         self.options = options
-        self.block_states = block_states
+        self.chunk_states = chunk_states
         self._chunks: tuple[int, list] | None = None
 
     def _arrays(self, t: int) -> list[tuple[int, int, object]]:
-        size = max(1, self.block_states // max(1, t))
+        size = max(1, self.chunk_states // max(1, t))
         if self._chunks is None or self._chunks[0] != size:
             self.sats.satrec_array  # noqa: B018 - checks that the C++ extension is present
             chunks = [(a, min(a + size, self.n), SatrecArray(self.sats.satrecs[a:a + size]))
@@ -162,7 +165,7 @@ def propagate(
     grid: TimeGrid,
     options: PropagationOptions | None = None,
     *,
-    block_states: int = DEFAULT_BLOCK_STATES,
+    chunk_states: int = KERNEL_CHUNK_STATES,
     workers: int = 1,
 ) -> Ephemeris:
     """Propagate every satellite over the whole grid; arrays (N, T, 3).
@@ -174,10 +177,10 @@ def propagate(
     if workers > 1:
         from leotwin.orbits.parallel import propagate_parallel
 
-        return propagate_parallel(sats, grid, options, block_states=block_states,
+        return propagate_parallel(sats, grid, options, chunk_states=chunk_states,
                                   workers=workers)
     r, v, e, geo = _allocate(len(sats), grid.count, options.geodetic)
-    BlockKernel(sats, options, block_states).run(grid, r, v, e, geo)
+    BlockKernel(sats, options, chunk_states).run(grid, r, v, e, geo)
     lat, lon, alt = geo if geo is not None else (None, None, None)
     return Ephemeris(list(sats.ids), grid, options.frame, r, v, e, lat, lon, alt)
 
@@ -192,17 +195,17 @@ def iter_propagate(
 ) -> Iterator[Ephemeris]:
     """Yield :class:`Ephemeris` blocks over consecutive time ranges (memory bounded by a block).
 
-    Peak memory ≈ ``block_states`` × 73 bytes × 2 (one block being filled, one being consumed).
+    Peak memory is proportional to ``block_states``: about 3.5 × its 73 bytes per state
+    (a block being filled, the one being consumed, and temporaries; benchmarks/RESULTS.md).
     """
     options = options or PropagationOptions()
     step = block_instants(len(sats), block_states)
     if workers > 1:
         from leotwin.orbits.parallel import iter_propagate_parallel
 
-        yield from iter_propagate_parallel(sats, grid, options, step=step, workers=workers,
-                                           block_states=block_states)
+        yield from iter_propagate_parallel(sats, grid, options, step=step, workers=workers)
         return
-    kernel = BlockKernel(sats, options, block_states)
+    kernel = BlockKernel(sats, options)
     for _, sub in grid.blocks(step):
         r, v, e, geo = _allocate(len(sats), sub.count, options.geodetic)
         kernel.run(sub, r, v, e, geo)
