@@ -42,7 +42,9 @@ def split_antimeridian(poly: Polygon) -> list[Polygon]:
         shell = np.vstack([shell, [[shell[-1, 0], pole], [shell[0, 0], pole], shell[0]]])
     holes = [_unwrap(np.asarray(r.coords)) for r in poly.interiors]
     # put the holes on the same branch as the shell
-    holes = [h + [360.0 * round((shell[:, 0].mean() - h[:, 0].mean()) / 360.0), 0] for h in holes]
+    centre = shell[:, 0].mean()
+    holes = [h + np.array([360.0 * round((centre - h[:, 0].mean()) / 360.0), 0.0])
+             for h in holes]
     unwrapped = Polygon(shell, holes)
     if unwrapped.bounds[0] < -180.0:
         unwrapped = shapely.affinity.translate(unwrapped, xoff=360.0)
@@ -81,7 +83,8 @@ def check_polygon_coords(rings: list, where: str) -> None:
         try:
             arr = np.asarray(ring, dtype=np.float64)
         except (TypeError, ValueError):
-            raise InputError(f"ring {k} is not a list of [lon, lat] numbers", source=where) from None
+            raise InputError(f"ring {k} is not a list of [lon, lat] numbers",
+                             source=where) from None
         if arr.ndim != 2 or arr.shape[1] < 2:
             raise InputError(f"ring {k} is not a list of [lon, lat] positions", source=where)
         if arr.shape[0] < 4:

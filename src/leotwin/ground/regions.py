@@ -1,0 +1,219 @@
+"""Regions: countries (bundled Natural Earth 1:50m), custom GeoJSON zones, and sets of H3 cells.
+
+A region reference, as users give it on the command line or in a scenario, is an ISO 3166-1
+alpha-2 or alpha-3 code (``UA``, ``UKR``, ``TW``), a country name as Natural Earth spells it,
+``land`` (every country), or the path of a GeoJSON file.  Point-in-region lookups are vectorised
+with shapely 2 (``contains_xy`` on prepared geometries; an ``STRtree`` for many regions).
+Areas are geodesic on WGS-84 (``pyproj.Geod``, Karney 2013).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from importlib.resources import files
+from pathlib import Path
+
+import numpy as np
+import shapely
+from pyproj import Geod
+from shapely.geometry import MultiPolygon, Polygon, shape
+from shapely.strtree import STRtree
+
+from leotwin.errors import InputError
+from leotwin.ground.geometry import check_polygon_coords, clean_multipolygon, polygons_of
+
+_GEOD = Geod(ellps="WGS84")
+
+
+@dataclass(eq=False)
+class Region:
+    """A named area on the ground: a lon/lat MultiPolygon (antimeridian-split, valid).
+
+    ``code`` is the ISO alpha-2 code for countries, the file stem or feature name for zones.
+    """
+
+    code: str
+    name: str
+    geometry: MultiPolygon
+    iso_a2: str | None = None
+    iso_a3: str | None = None
+    source: str = ""
+    _prepared: bool = field(default=False, repr=False)
+
+    def contains(self, lat_deg, lon_deg) -> np.ndarray:
+        """Boolean array: which points (degrees) lie inside (boundary counts as inside)."""
+        if not self._prepared:
+            shapely.prepare(self.geometry)
+            self._prepared = True
+        lat = np.asarray(lat_deg, dtype=np.float64)
+        lon = np.asarray(lon_deg, dtype=np.float64)
+        return shapely.intersects_xy(self.geometry, lon, lat)
+
+    @cached_property
+    def area_km2(self) -> float:
+        """Geodesic area on the WGS-84 ellipsoid, km²."""
+        return abs(_GEOD.geometry_area_perimeter(self.geometry)[0]) / 1e6
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(min lon, min lat, max lon, max lat) in degrees."""
+        return self.geometry.bounds
+
+
+class RegionSet:
+    """Many regions with a spatial index: ``lookup`` returns, per point, the region index or −1."""
+
+    def __init__(self, regions: list[Region]):
+        self.regions = regions
+        parts, owner = [], []
+        for k, region in enumerate(regions):
+            for poly in region.geometry.geoms:
+                parts.append(poly)
+                owner.append(k)
+        self._parts = parts
+        self._owner = np.asarray(owner, dtype=np.int64)
+        self._tree = STRtree(parts)
+
+    def __len__(self) -> int:
+        return len(self.regions)
+
+    def lookup(self, lat_deg, lon_deg) -> np.ndarray:
+        """Index into ``regions`` of the region holding each point, −1 where none does.
+
+        Points on a shared border get the first region in order.
+        """
+        lat = np.atleast_1d(np.asarray(lat_deg, dtype=np.float64))
+        lon = np.atleast_1d(np.asarray(lon_deg, dtype=np.float64))
+        points = shapely.points(lon, lat)
+        point_idx, part_idx = self._tree.query(points, predicate="intersects")
+        out = np.full(lat.shape, -1, dtype=np.int64)
+        order = np.lexsort((self._owner[part_idx], point_idx))[::-1]  # first region wins
+        out[point_idx[order]] = self._owner[part_idx[order]]
+        return out
+
+    def by_code(self, code: str) -> Region:
+        return resolve_in(self.regions, code)
+
+
+@cache
+def countries() -> RegionSet:
+    """Every Admin-0 unit of Natural Earth 1:50m (241, 237 with ISO codes)."""
+    doc = json.loads((files("leotwin") / "data" / "regions" / "countries-50m.geojson")
+                     .read_text(encoding="utf-8"))
+    regions = []
+    for feat in doc["features"]:
+        p = feat["properties"]
+        regions.append(Region(
+            code=p["iso_a2"] or p["name"], name=p["name"],
+            geometry=MultiPolygon(polygons_of(shape(feat["geometry"]))),
+            iso_a2=p["iso_a2"], iso_a3=p["iso_a3"], source="Natural Earth 1:50m",
+        ))
+    return RegionSet(regions)
+
+
+def resolve_in(regions: list[Region], ref: str) -> Region:
+    key = ref.strip().casefold()
+    for region in regions:
+        names = {region.code, region.name, region.iso_a2, region.iso_a3}
+        if key in {n.casefold() for n in names if n}:
+            return region
+    raise KeyError(ref)
+
+
+@cache
+def land() -> Region:
+    """All countries together (Natural Earth's land at 1:50m, by country)."""
+    polys = [p for r in countries().regions for p in r.geometry.geoms]
+    return Region("land", "all countries", MultiPolygon(polys), source="Natural Earth 1:50m")
+
+
+def resolve_region(ref: str, *, option: str = "--region") -> Region:
+    """An ISO code, a country name, ``land``, or a GeoJSON file path → :class:`Region`."""
+    text = str(ref).strip()
+    if text.casefold() == "land":
+        return land()
+    looks_like_path = text.lower().endswith((".geojson", ".json")) or "/" in text
+    if looks_like_path or Path(text).is_file():
+        return load_geojson_region(text)
+    try:
+        return countries().by_code(text)
+    except KeyError:
+        raise InputError(
+            f"unknown region '{text}': expected an ISO 3166-1 code such as UA, UKR or TW, a "
+            "country name, 'land', or a GeoJSON file (see 'leotwin regions')", source=option,
+        ) from None
+
+
+def load_geojson_region(path: str | Path, name: str | None = None) -> Region:
+    """A custom zone from a GeoJSON file: Polygon / MultiPolygon geometries, Features or a
+    FeatureCollection (all features together form the region).  Validated strictly."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("file not found", source=path) from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the file: {exc}", source=path) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc.msg}", source=path, line=exc.lineno) from None
+    geoms = []
+    for where, geom in _geometries(doc, str(path)):
+        kind = geom.get("type") if isinstance(geom, dict) else None
+        if kind == "Polygon":
+            polys = [geom.get("coordinates")]
+        elif kind == "MultiPolygon":
+            polys = geom.get("coordinates")
+        else:
+            raise InputError(f"{where} is a {kind or type(geom).__name__}, expected a Polygon or "
+                             "MultiPolygon", source=path)
+        if not isinstance(polys, list) or not polys:
+            raise InputError(f"{where} has no coordinates", source=path)
+        for k, rings in enumerate(polys):
+            label = f"{where}" + (f" polygon {k}" if kind == "MultiPolygon" else "")
+            if not isinstance(rings, list) or not rings:
+                raise InputError(f"{label} has no rings", source=path)
+            check_polygon_coords(rings, f"{path}, {label}")
+            poly = Polygon(np.asarray(rings[0], float)[:, :2],
+                           [np.asarray(r, float)[:, :2] for r in rings[1:]])
+            if not poly.is_valid:
+                reason = shapely.is_valid_reason(poly)
+                raise InputError(f"{label} is not a valid polygon: {reason} (rings must not "
+                                 "cross themselves or each other)", source=path)
+            geoms.append(poly)
+    if not geoms:
+        raise InputError("no Polygon or MultiPolygon found", source=path)
+    feature_name = _feature_name(doc)
+    return Region(code=name or feature_name or path.stem, name=feature_name or path.stem,
+                  geometry=clean_multipolygon(geoms), source=str(path))
+
+
+def _geometries(doc, source: str):
+    if not isinstance(doc, dict):
+        raise InputError("expected a GeoJSON object", source=source)
+    kind = doc.get("type")
+    if kind == "FeatureCollection":
+        feats = doc.get("features")
+        if not isinstance(feats, list):
+            raise InputError("FeatureCollection without a 'features' list", source=source)
+        for k, feat in enumerate(feats):
+            if not isinstance(feat, dict) or feat.get("type") != "Feature":
+                raise InputError(f"features[{k}] is not a Feature", source=source)
+            yield f"features[{k}].geometry", feat.get("geometry") or {}
+    elif kind == "Feature":
+        yield "geometry", doc.get("geometry") or {}
+    elif kind in ("Polygon", "MultiPolygon", "Point", "LineString", "MultiPoint",
+                  "MultiLineString", "GeometryCollection"):
+        yield "the geometry", doc
+    else:
+        raise InputError(f"GeoJSON type '{kind}' is not supported: expected a "
+                         "FeatureCollection, Feature, Polygon or MultiPolygon", source=source)
+
+
+def _feature_name(doc) -> str | None:
+    if doc.get("type") == "Feature":
+        return (doc.get("properties") or {}).get("name")
+    if doc.get("type") == "FeatureCollection" and len(doc.get("features") or []) == 1:
+        return ((doc["features"][0] or {}).get("properties") or {}).get("name")
+    return None

@@ -1,0 +1,155 @@
+"""Which satellites each ground site sees: the exact elevation test, and a KD-tree that finds
+the same pairs as brute force, fast.
+
+Exact test (PHYSICS.md §4.1): with ρ = r_sat − r_site (ECEF, km) and û the site's geodetic up,
+sin(el) = ρ·û/|ρ|; a satellite is visible iff el ≥ ε_site, i.e. ρ·û > 0 and
+(ρ·û)² ≥ sin²ε·|ρ|² for ε ≥ 0.  No flat-Earth distance cut-off (Hypatia's h/sin ε turns a 25°
+mask into 19.8°).
+
+Candidate search (PHYSICS.md §4.2): a satellite at radius r covers a spherical cap of
+Earth-central half-angle λ(ε) = arccos(R·cos ε / r) − ε around its sub-point.  On unit vectors
+that cap is a Euclidean ball of radius 2 sin(λ/2), so a KD-tree over the sites' geocentric unit
+vectors answers it exactly.  We make λ conservative (smallest site radius, largest satellite
+radius, smallest mask, plus 0.3° for the geodetic-vs-geocentric normal, ≤ 0.19°), then apply the
+exact test: the result is the brute-force pair set, pair for pair.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+SPEED_OF_LIGHT_KM_S = 299_792.458  # exact (SI)
+_MARGIN_RAD = np.radians(0.3)
+
+
+def coverage_geometry(altitude_km: float, elevation_deg: float, radius_km: float = 6371.0
+                      ) -> dict[str, float]:
+    """Spherical-Earth coverage of one satellite (Wertz & Larson, SMAD §5.2; PHYSICS.md §5.5).
+
+    Returns the Earth-central half-angle λ (deg), ground radius R·λ (km), maximum slant range
+    d = √((R+h)² − R²cos²ε) − R sin ε (km), off-nadir angle η (deg, sin η = R cos ε/(R+h)),
+    and the one-way delay at that range (ms).
+    """
+    e = np.radians(elevation_deg)
+    r = radius_km + altitude_km
+    eta = np.arcsin(radius_km * np.cos(e) / r)
+    lam = np.pi / 2 - e - eta
+    d = np.sqrt(r**2 - (radius_km * np.cos(e)) ** 2) - radius_km * np.sin(e)
+    return {"central_angle_deg": float(np.degrees(lam)), "ground_radius_km": float(radius_km * lam),
+            "max_slant_range_km": float(d), "nadir_angle_deg": float(np.degrees(eta)),
+            "one_way_delay_ms": float(d / SPEED_OF_LIGHT_KM_S * 1e3)}
+
+
+def look_angles(sat_ecef: np.ndarray, site_ecef: np.ndarray, site_lat_deg, site_lon_deg
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Azimuth (deg from north, clockwise), elevation (deg) and slant range (km).
+
+    ``sat_ecef`` (..., 3) and the site broadcast together (Vallado Alg. 27, SITE/RAZEL).
+    """
+    from leotwin.geodesy import enu_basis
+
+    east, north, up = enu_basis(site_lat_deg, site_lon_deg)
+    rho = np.asarray(sat_ecef) - np.asarray(site_ecef)
+    rng = np.linalg.norm(rho, axis=-1)
+    el = np.degrees(np.arcsin(np.clip((rho * up).sum(-1) / rng, -1.0, 1.0)))
+    az = np.degrees(np.arctan2((rho * east).sum(-1), (rho * north).sum(-1))) % 360.0
+    return az, el, rng
+
+
+def _exact(sat_xyz, site_xyz, site_up, sin_mask, si, gi):
+    """Exact elevation test on candidate pairs, component by component (1-D gathers are
+    several times faster than gathering (n, 3) rows and summing along the short axis)."""
+    rx = sat_xyz[0][si] - site_xyz[0][gi]
+    ry = sat_xyz[1][si] - site_xyz[1][gi]
+    rz = sat_xyz[2][si] - site_xyz[2][gi]
+    up = rx * site_up[0][gi] + ry * site_up[1][gi] + rz * site_up[2][gi]
+    r2 = rx * rx + ry * ry + rz * rz
+    sm = sin_mask[gi]
+    ok = (up > 0.0) & (up * up >= sm * sm * r2)
+    rng = np.sqrt(r2[ok])
+    return si[ok], gi[ok], np.degrees(np.arcsin(np.clip(up[ok] / rng, -1, 1))), rng
+
+
+def _columns(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    a = np.asarray(a, dtype=np.float64)
+    return (np.ascontiguousarray(a[:, 0]), np.ascontiguousarray(a[:, 1]),
+            np.ascontiguousarray(a[:, 2]))
+
+
+def visible_pairs_brute(sat_ecef: np.ndarray, site_ecef: np.ndarray, site_up: np.ndarray,
+                        min_elevation_deg, chunk: int = 2048):
+    """Reference: every satellite against every site (chunked over satellites).
+
+    Returns (sat index, site index, elevation deg, slant range km), sorted by (sat, site).
+    """
+    sat_xyz, site_xyz, up_xyz = _columns(sat_ecef), _columns(site_ecef), _columns(site_up)
+    m = len(site_ecef)
+    sin_mask = np.sin(np.radians(np.broadcast_to(min_elevation_deg, (m,)).astype(float)))
+    out = [[], [], [], []]
+    chunk = max(1, chunk * 1000 // max(m, 1))
+    for a in range(0, len(sat_ecef), chunk):
+        n = min(chunk, len(sat_ecef) - a)
+        si = np.repeat(np.arange(a, a + n), m)
+        gi = np.tile(np.arange(m), n)
+        for k, arr in enumerate(_exact(sat_xyz, site_xyz, up_xyz, sin_mask, si, gi)):
+            out[k].append(arr)
+    return tuple(np.concatenate(x) if x else np.empty(0) for x in out)
+
+
+class VisibilityIndex:
+    """Static ground sites, indexed once; ``pairs(sat_ecef)`` per instant.
+
+    ``min_elevation_deg``: one mask for all sites or one per site, each in [0, 90).
+    """
+
+    def __init__(self, site_ecef: np.ndarray, site_up: np.ndarray, min_elevation_deg):
+        self.site_ecef = np.ascontiguousarray(site_ecef, dtype=np.float64)
+        self.site_up = np.ascontiguousarray(site_up, dtype=np.float64)
+        self._site_xyz, self._up_xyz = _columns(self.site_ecef), _columns(self.site_up)
+        m = len(self.site_ecef)
+        self.mask_deg = np.broadcast_to(np.asarray(min_elevation_deg, float), (m,)).copy()
+        self.sin_mask = np.sin(np.radians(self.mask_deg))
+        radius = np.linalg.norm(self.site_ecef, axis=1)
+        self.min_site_radius = float(radius.min()) if m else 6356.0
+        self.tree = cKDTree(self.site_ecef / radius[:, None]) if m else None
+        self.min_mask_rad = float(np.radians(self.mask_deg.min())) if m else 0.0
+
+    def cap_chord(self, max_sat_radius_km: float) -> float:
+        """Conservative chord radius on the unit sphere for satellites up to that radius."""
+        e = self.min_mask_rad
+        ratio = min(1.0, self.min_site_radius * np.cos(e) / max_sat_radius_km)
+        lam = np.arccos(ratio) - e + _MARGIN_RAD
+        return float(2.0 * np.sin(min(lam, np.pi) / 2.0))
+
+    def candidates(self, sat_ecef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(sat index, site index) pairs that may be visible (a superset of the visible ones),
+        ordered by satellite, then site."""
+        empty = (np.empty(0, np.int64), np.empty(0, np.int64))
+        if self.tree is None or len(sat_ecef) == 0:
+            return empty
+        r = np.linalg.norm(sat_ecef, axis=1)
+        ok = np.isfinite(r)
+        if not ok.any():
+            return empty
+        sat_idx = np.flatnonzero(ok)
+        units = sat_ecef[ok] / r[ok, None]
+        found = self.tree.query_ball_point(units, self.cap_chord(float(r[ok].max())),
+                                           workers=-1, return_sorted=True)
+        lengths = np.fromiter((len(x) for x in found), dtype=np.int64, count=len(found))
+        if lengths.sum() == 0:
+            return empty
+        gi = np.concatenate([np.asarray(x, dtype=np.int64) for x in found if x])
+        return np.repeat(sat_idx, lengths), gi
+
+    def pairs(self, sat_ecef: np.ndarray):
+        """Visible (sat index, site index, elevation deg, slant range km), sorted by (sat, site);
+        the same set as :func:`visible_pairs_brute`."""
+        sat_ecef = np.asarray(sat_ecef, dtype=np.float64)
+        si, gi = self.candidates(sat_ecef)
+        return _exact(_columns(sat_ecef), self._site_xyz, self._up_xyz, self.sin_mask, si, gi)
+
+    def counts(self, sat_ecef: np.ndarray) -> np.ndarray:
+        """Number of satellites each site sees, (M,)."""
+        _, gi, _, _ = self.pairs(sat_ecef)
+        return np.bincount(gi, minlength=len(self.site_ecef))
