@@ -11,6 +11,8 @@ import sys
 
 import typer
 
+from leotwin.cli.ground import app as _ground_app
+from leotwin.cli.ground import regions_app as _regions_app
 from leotwin.cli.orbits import app as _orbits_app
 from leotwin.errors import InputError
 
@@ -22,8 +24,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-for command in _orbits_app.registered_commands:
-    app.registered_commands.append(command)
+for sub in (_orbits_app, _ground_app):
+    for command in sub.registered_commands:
+        app.registered_commands.append(command)
+app.add_typer(_regions_app, name="regions")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,156 @@
+"""``leotwin regions``, ``leotwin coverage`` and ``leotwin passes``."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pyarrow as pa
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from leotwin.analysis.coverage import coverage as compute_coverage
+from leotwin.cli.orbits import err, load_satellites
+from leotwin.errors import InputError
+from leotwin.export.tables import write_table
+from leotwin.ground.cells import check_resolution, cover
+from leotwin.ground.regions import countries, resolve_region
+from leotwin.ground.sites import check_mask
+from leotwin.io.atomic import check_writable
+from leotwin.links.passes import PASS_COLUMNS, find_passes
+from leotwin.timegrid.grid import TimeGrid, parse_duration
+
+app = typer.Typer()
+regions_app = typer.Typer(help="Countries and zones: list codes, or show one region.",
+                          invoke_without_command=True)
+
+
+@regions_app.callback()
+def regions(ctx: typer.Context) -> None:
+    """List every built-in region (ISO 3166-1 codes and Natural Earth names)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    table = Table(title="regions (Natural Earth 1:50m; also: 'land' or a GeoJSON file)")
+    for col in ("code", "alpha-3", "name"):
+        table.add_column(col)
+    for r in sorted(countries().regions, key=lambda r: r.code):
+        table.add_row(r.iso_a2 or "—", r.iso_a3 or "—", r.name)
+    Console().print(table)
+
+
+@regions_app.command("show")
+def regions_show(
+    region: Annotated[str, typer.Argument(help="ISO code (UA, UKR), name, 'land' or GeoJSON.")],
+    h3_res: Annotated[int, typer.Option("--h3-res", help="H3 resolution of the cover.")] = 5,
+) -> None:
+    """Area and H3 cell count of one region."""
+    check_resolution(h3_res)
+    r = resolve_region(region, option="REGION")
+    cells = cover(r, h3_res)
+    west, south, east, north = r.bounds
+    Console().print(
+        f"{r.name} ({r.iso_a2 or r.code}{'/' + r.iso_a3 if r.iso_a3 else ''})\n"
+        f"  area: {r.area_km2:,.0f} km² (geodesic, WGS-84)\n"
+        f"  H3 res {h3_res} cells: {len(cells):,} covering {cells.area_km2.sum():,.0f} km²\n"
+        f"  bounds: lon {west:.3f} … {east:.3f}, lat {south:.3f} … {north:.3f}\n"
+        f"  source: {r.source}", highlight=False)
+
+
+@app.command()
+def coverage(
+    region: Annotated[str, typer.Option(help="ISO code (UA, UKR, TW), name, 'land' or GeoJSON.")],
+    start: Annotated[str, typer.Option(help="First instant, ISO 8601 UTC.")],
+    duration: Annotated[str, typer.Option(help="Span, e.g. 24h (half-open).")],
+    step: Annotated[str, typer.Option(help="Step, e.g. 15s.")],
+    out: Annotated[Path, typer.Option(help="Output .parquet or .csv.")],
+    constellation: Annotated[str | None, typer.Option(help="Built-in constellation.")] = None,
+    tle: Annotated[Path | None, typer.Option(help="TLE or 3LE file.")] = None,
+    omm: Annotated[Path | None, typer.Option(help="OMM file.")] = None,
+    min_elevation: Annotated[float, typer.Option(help="Elevation mask, degrees.")] = 25.0,
+    h3_res: Annotated[int, typer.Option("--h3-res", help="H3 resolution of the cells.")] = 5,
+    workers: Annotated[int, typer.Option(help="Processes.", min=1, max=64)] = 1,
+) -> None:
+    """Per H3 cell of a region: covered fraction, mean/min/max visible satellites, longest gap.
+
+    Columns: h3_cell, lat_deg, lon_deg, covered_fraction, mean_visible, min_visible,
+    max_visible, max_gap_s.  A summary of the region is printed as JSON.
+    """
+    mask = check_mask(min_elevation)
+    check_resolution(h3_res)
+    grid = TimeGrid.from_span(start, duration, step)
+    check_writable(out)
+    _table_format(out)
+    r = resolve_region(region)
+    cells = cover(r, h3_res)
+    if len(cells) == 0:
+        raise InputError(f"region '{region}' holds no H3 cell centre at resolution {h3_res}: "
+                         "use a finer --h3-res", source="--region")
+    sats = load_satellites(constellation, tle, omm)
+    t0 = time.perf_counter()
+    result = compute_coverage(sats, cells, grid, mask, workers=workers)
+    write_table(out, result.table())
+    summary = {"region": r.name, "code": r.iso_a2 or r.code, "h3_res": h3_res,
+               "satellites": len(sats), **result.summary(),
+               "seconds": round(time.perf_counter() - t0, 2), "out": str(out)}
+    Console().print_json(json.dumps(summary))
+
+
+@app.command()
+def passes(
+    lat: Annotated[float, typer.Option(help="Site latitude, degrees.")],
+    lon: Annotated[float, typer.Option(help="Site longitude, degrees.")],
+    start: Annotated[str, typer.Option(help="First instant, ISO 8601 UTC.")],
+    duration: Annotated[str, typer.Option(help="Span, e.g. 6h.")],
+    out: Annotated[Path, typer.Option(help="Output .parquet or .csv.")],
+    constellation: Annotated[str | None, typer.Option(help="Built-in constellation.")] = None,
+    tle: Annotated[Path | None, typer.Option(help="TLE or 3LE file.")] = None,
+    omm: Annotated[Path | None, typer.Option(help="OMM file.")] = None,
+    alt_m: Annotated[float, typer.Option(help="Site height above WGS-84, metres.")] = 0.0,
+    min_elevation: Annotated[float, typer.Option(help="Elevation mask, degrees.")] = 25.0,
+    sample: Annotated[str, typer.Option(help="Coarse sampling step before refinement.")] = "10s",
+    workers: Annotated[int, typer.Option(help="Processes.", min=1, max=64)] = 1,
+) -> None:
+    """Rise, culmination and set times above the mask for every satellite over a site.
+
+    Columns: sat_id, rise_time, culmination_time, set_time, max_elevation_deg (times UTC, empty
+    when the pass is already up at the start or still up at the end of the window).
+    """
+    if not -90.0 <= lat <= 90.0:
+        raise InputError(f"latitude {lat} is outside [-90, 90]", source="--lat")
+    if not -180.0 <= lon <= 180.0:
+        raise InputError(f"longitude {lon} is outside [-180, 180]", source="--lon")
+    mask = check_mask(min_elevation)
+    sample_ns = parse_duration(sample, source="--sample")
+    if not 0 < sample_ns <= 60 * 10**9:
+        raise InputError("expected a sampling step between 1 ns and 60 s", source="--sample")
+    grid = TimeGrid.from_span(start, duration, sample_ns)
+    check_writable(out)
+    _table_format(out)
+    sats = load_satellites(constellation, tle, omm)
+    found = find_passes(sats, lat, lon, alt_m / 1000.0, grid, mask, workers=workers)
+
+    def times(key):
+        return pa.array([p[key] for p in found], type=pa.timestamp("ns", tz="UTC"))
+
+    table = pa.table({
+        "sat_id": pa.array([p["sat_id"] for p in found], type=pa.string()),
+        "rise_time": times("rise_time"), "culmination_time": times("culmination_time"),
+        "set_time": times("set_time"),
+        "max_elevation_deg": pa.array([p["max_elevation_deg"] for p in found], pa.float64()),
+    })
+    assert tuple(table.column_names) == PASS_COLUMNS
+    write_table(out, table)
+    peak = max((p["max_elevation_deg"] for p in found), default=float("nan"))
+    err.print(f"wrote {len(found):,} passes of {len(sats):,} satellites over "
+              f"({lat:.4f}, {lon:.4f}) above {mask:g}° to {out} "
+              f"(highest {np.round(peak, 2)}°)")
+
+
+def _table_format(out: Path) -> str:
+    from leotwin.export.positions import table_format
+
+    return table_format(out)
