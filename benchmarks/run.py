@@ -138,7 +138,78 @@ def propagation(quick: bool) -> None:
     print("\n".join(mem_rows))
 
 
-BENCHMARKS = {"propagation": propagation}
+def coverage(quick: bool) -> None:
+    """Coverage of Ukraine, H3 res 5, 24 h at 15 s, starlink-gen1 (goal ≤ 60 s on 2 cores)."""
+    import resource
+
+    from leotwin.analysis.coverage import coverage as run_coverage
+    from leotwin.ground.cells import cover
+    from leotwin.ground.regions import resolve_region
+    from leotwin.orbits import get_constellation
+    from leotwin.timegrid import TimeGrid
+
+    sats = get_constellation("starlink-gen1").satellites()
+    t0 = time.perf_counter()
+    cells = cover(resolve_region("UA"), 5)
+    t_cells = time.perf_counter() - t0
+    grid = TimeGrid.from_span("2026-01-01T00:00:00Z", "2h" if quick else "24h", "15s")
+    gc.collect()
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    serial = run_coverage(sats, cells, grid, 25.0)
+    t_serial = time.perf_counter() - t0
+    peak_serial = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    t0 = time.perf_counter()
+    par = run_coverage(sats, cells, grid, 25.0, workers=2)
+    t_par = time.perf_counter() - t0
+    same = all(np.array_equal(getattr(serial, k), getattr(par, k))
+               for k in ("covered_fraction", "mean_visible", "min_visible", "max_visible",
+                         "max_gap_s"))
+    rss_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    summ = serial.summary()
+    print(f"\n### coverage: Ukraine, {len(cells):,} H3 res-5 cells, {len(sats):,} satellites, "
+          f"{grid.count:,} instants ({grid.count * len(sats):,} states)\n\nMachine: {machine()}\n")
+    print("| run | wall s | ratio vs serial | note |\n|---|---|---|---|")
+    print(f"| cover UA with H3 res 5 | {t_cells:.2f} | | {len(cells):,} cells |")
+    print(f"| coverage, serial | {t_serial:.1f} | 1.00x | peak traced memory "
+          f"{peak_serial / 2**20:.0f} MiB |")
+    print(f"| coverage, 2 processes | {t_par:.1f} | {t_serial / t_par:.2f}x | identical to "
+          f"serial: {same}; max RSS: parent {rss_self:.0f} MiB, a worker {rss_child:.0f} MiB |")
+    print(f"\nResult: covered fraction {summ['covered_fraction']:.4f}, mean visible "
+          f"{summ['mean_visible']:.1f} (min {summ['min_visible']}, max {summ['max_visible']}), "
+          f"longest gap {summ['max_gap_s']:.0f} s.")
+
+
+def visibility(quick: bool) -> None:
+    """KD-tree candidate search vs brute force: 5,000 satellites × 100,000 ground points."""
+    from leotwin.geodesy import enu_basis, geodetic_to_ecef
+    from leotwin.links import VisibilityIndex, visible_pairs_brute
+
+    rng = np.random.default_rng(0)
+    m = 10_000 if quick else 100_000
+    lat = np.degrees(np.arcsin(rng.uniform(-1, 1, m)))
+    lon = rng.uniform(-180, 180, m)
+    sites, up = geodetic_to_ecef(lat, lon, np.zeros(m)), enu_basis(lat, lon)[2]
+    n = 5000
+    slat = np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
+    sats = geodetic_to_ecef(slat, rng.uniform(-180, 180, n), rng.uniform(530, 600, n))
+    t0 = time.perf_counter()
+    index = VisibilityIndex(sites, up, 25.0)
+    t_build = time.perf_counter() - t0
+    t_kd, kd = best_of(lambda: index.pairs(sats))
+    t_brute, brute = best_of(lambda: visible_pairs_brute(sats, sites, up, 25.0), repeat=1)
+    same = all(np.array_equal(a, b) for a, b in zip(kd, brute, strict=True))
+    print(f"\n### visibility: {n:,} satellites (530–600 km) × {m:,} ground points, mask 25°"
+          f"\n\nMachine: {machine()}\n")
+    print("| method | seconds | ratio | note |\n|---|---|---|---|")
+    print(f"| brute force (every pair, exact test) | {t_brute:.2f} | 1.00x | |")
+    print(f"| KD-tree candidates + exact test | {t_kd:.3f} | {t_brute / t_kd:.1f}x | "
+          f"index built once in {t_build:.3f} s; identical pairs: {same} ({len(kd[0]):,}) |")
+
+
+BENCHMARKS = {"propagation": propagation, "coverage": coverage, "visibility": visibility}
 
 
 def main() -> None:

@@ -136,3 +136,25 @@ def test_ground_cli_bad_input(cli, tmp_path):
         code, _, err = cli(*args)
         assert code == 2 and needle in err and len(err.strip().splitlines()) == 1, (args, err)
     assert not list(tmp_path.iterdir())
+
+
+def test_sites_cli(cli, tmp_path):
+    code, out, _ = cli("sites", "--kind", "gateway")
+    assert code == 0 and "222 gateway sites" in out and "US 111" in out
+    tracks = tmp_path / "tracks.csv"
+    tracks.write_text("terminal_id,time,lat_deg,lon_deg\nV1,2026-02-01T00:00Z,48,37\n"
+                      "V1,2026-02-01T00:10Z,48.1,37.1\n")
+    code, out, _ = cli("sites", tracks, "--tracks")
+    assert code == 0 and "2026-02-01T00:10" in out and "80.3" in out
+    for text, needle in (("terminal_id,lat_deg\nT1,50\n", "missing column(s) lon_deg"),
+                         ("terminal_id,lat_deg,lon_deg\nT1,abc,30\n", "line 2, field lat_deg"),
+                         ("terminal_id,time,lat_deg,lon_deg\nV1,2026-02-01T00:10Z,48,37\n"
+                          "V1,2026-02-01T00:00Z,48,37\n", "not in time order")):
+        bad = tmp_path / "bad.csv"
+        bad.write_text(text)
+        code, _, err = cli("sites", bad, *(["--tracks"] if "time" in text else []))
+        assert code == 2 and needle in err and len(err.strip().splitlines()) == 1, err
+    bad_zone = tmp_path / "zone.geojson"
+    bad_zone.write_text('{"type": "Point", "coordinates": [30, 50]}')
+    code, _, err = cli("regions", "show", bad_zone)
+    assert code == 2 and "expected a Polygon or MultiPolygon" in err

@@ -22,7 +22,7 @@ from leotwin.ground.regions import countries, resolve_region
 from leotwin.ground.sites import check_mask
 from leotwin.io.atomic import check_writable
 from leotwin.links.passes import PASS_COLUMNS, find_passes
-from leotwin.timegrid.grid import TimeGrid, parse_duration
+from leotwin.timegrid.grid import TimeGrid, ns_to_iso, parse_duration
 
 app = typer.Typer()
 regions_app = typer.Typer(help="Countries and zones: list codes, or show one region.",
@@ -154,3 +154,55 @@ def _table_format(out: Path) -> str:
     from leotwin.export.positions import table_format
 
     return table_format(out)
+
+
+@app.command()
+def sites(
+    path: Annotated[Path | None, typer.Argument(help="CSV of sites (id, lat_deg, lon_deg, …).")
+                    ] = None,
+    kind: Annotated[str, typer.Option(help="terminal, gateway or pop.")] = "terminal",
+    tracks: Annotated[bool, typer.Option(help="The CSV holds timed waypoints "
+                                               "(terminal_id,time,lat_deg,lon_deg[,alt_m]).")
+                      ] = False,
+) -> None:
+    """Check a ground-site or track CSV and summarise it (or the bundled gateways and PoPs).
+
+    Without a file: the bundled Starlink gateways (``--kind gateway``) or PoPs (``--kind pop``).
+    """
+    from leotwin.ground.sites import gateways, load_sites_csv, load_tracks_csv, pops
+
+    if kind not in ("terminal", "gateway", "pop"):
+        raise InputError(f"unknown kind '{kind}': expected terminal, gateway or pop",
+                         source="--kind")
+    console = Console(highlight=False)
+    if tracks:
+        if path is None:
+            raise InputError("give the track CSV file", source="PATH")
+        found = load_tracks_csv(path)
+        table = Table(title=f"{len(found)} moving terminals in {path}")
+        for col in ("terminal", "waypoints", "from", "to", "max speed km/h"):
+            table.add_column(col)
+        for tr in found:
+            t = np.linspace(tr.time_ns[0], tr.time_ns[-1], 200).astype(np.int64)
+            table.add_row(tr.terminal_id, str(len(tr.time_ns)),
+                          ns_to_iso(int(tr.time_ns[0])), ns_to_iso(int(tr.time_ns[-1])),
+                          f"{tr.at(t)[3].max():.1f}")
+        console.print(table)
+        return
+    if path is None:
+        if kind == "terminal":
+            raise InputError("give a terminal CSV, or --kind gateway / pop for the bundled "
+                             "lists", source="PATH")
+        s = gateways() if kind == "gateway" else pops()
+    else:
+        s = load_sites_csv(path, kind)
+    idx = countries().lookup(s.lat_deg, s.lon_deg)
+    names = [countries().regions[i].code if i >= 0 else "—" for i in idx]
+    by_country: dict[str, int] = {}
+    for n in names:
+        by_country[n] = by_country.get(n, 0) + 1
+    top = ", ".join(f"{k} {v}" for k, v in sorted(by_country.items(), key=lambda kv: -kv[1])[:12])
+    console.print(f"{len(s):,} {kind} sites ({path or 'bundled'}): lat {s.lat_deg.min():.3f} … "
+                  f"{s.lat_deg.max():.3f}, lon {s.lon_deg.min():.3f} … {s.lon_deg.max():.3f}; "
+                  f"elevation masks {s.min_elevation_deg.min():g}–{s.min_elevation_deg.max():g}°"
+                  f"\nby country: {top}")
