@@ -14,6 +14,17 @@ from rich.console import Console
 from rich.table import Table
 
 from leotwin.analysis.coverage import coverage as compute_coverage
+from leotwin.cli.options import (
+    ConstellationName,
+    Duration,
+    MinElevation,
+    OmmFile,
+    Out,
+    Start,
+    Step,
+    TleFile,
+    Workers,
+)
 from leotwin.cli.orbits import err, load_satellites
 from leotwin.errors import InputError
 from leotwin.export.tables import write_table
@@ -63,16 +74,16 @@ def regions_show(
 @app.command()
 def coverage(
     region: Annotated[str, typer.Option(help="ISO code (UA, UKR, TW), name, 'land' or GeoJSON.")],
-    start: Annotated[str, typer.Option(help="First instant, ISO 8601 UTC.")],
-    duration: Annotated[str, typer.Option(help="Span, e.g. 24h (half-open).")],
-    step: Annotated[str, typer.Option(help="Step, e.g. 15s.")],
-    out: Annotated[Path, typer.Option(help="Output .parquet or .csv.")],
-    constellation: Annotated[str | None, typer.Option(help="Built-in constellation.")] = None,
-    tle: Annotated[Path | None, typer.Option(help="TLE or 3LE file.")] = None,
-    omm: Annotated[Path | None, typer.Option(help="OMM file.")] = None,
-    min_elevation: Annotated[float, typer.Option(help="Elevation mask, degrees.")] = 25.0,
+    start: Start,
+    duration: Duration,
+    step: Step,
+    out: Out,
+    constellation: ConstellationName = None,
+    tle: TleFile = None,
+    omm: OmmFile = None,
+    min_elevation: MinElevation = 25.0,
     h3_res: Annotated[int, typer.Option("--h3-res", help="H3 resolution of the cells.")] = 5,
-    workers: Annotated[int, typer.Option(help="Processes.", min=1, max=64)] = 1,
+    workers: Workers = 1,
 ) -> None:
     """Per H3 cell of a region: covered fraction, mean/min/max visible satellites, longest gap.
 
@@ -103,16 +114,16 @@ def coverage(
 def passes(
     lat: Annotated[float, typer.Option(help="Site latitude, degrees.")],
     lon: Annotated[float, typer.Option(help="Site longitude, degrees.")],
-    start: Annotated[str, typer.Option(help="First instant, ISO 8601 UTC.")],
-    duration: Annotated[str, typer.Option(help="Span, e.g. 6h.")],
-    out: Annotated[Path, typer.Option(help="Output .parquet or .csv.")],
-    constellation: Annotated[str | None, typer.Option(help="Built-in constellation.")] = None,
-    tle: Annotated[Path | None, typer.Option(help="TLE or 3LE file.")] = None,
-    omm: Annotated[Path | None, typer.Option(help="OMM file.")] = None,
+    start: Start,
+    duration: Duration,
+    out: Out,
+    constellation: ConstellationName = None,
+    tle: TleFile = None,
+    omm: OmmFile = None,
     alt_m: Annotated[float, typer.Option(help="Site height above WGS-84, metres.")] = 0.0,
-    min_elevation: Annotated[float, typer.Option(help="Elevation mask, degrees.")] = 25.0,
+    min_elevation: MinElevation = 25.0,
     sample: Annotated[str, typer.Option(help="Coarse sampling step before refinement.")] = "10s",
-    workers: Annotated[int, typer.Option(help="Processes.", min=1, max=64)] = 1,
+    workers: Workers = 1,
 ) -> None:
     """Rise, culmination and set times above the mask for every satellite over a site.
 

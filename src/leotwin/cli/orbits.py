@@ -12,6 +12,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from leotwin.cli.options import (
+    ConstellationName,
+    Duration,
+    OmmFile,
+    Out,
+    Start,
+    Step,
+    TleFile,
+    Workers,
+)
 from leotwin.errors import InputError
 from leotwin.export.positions import table_format, write_positions
 from leotwin.io.atomic import check_writable
@@ -72,15 +82,15 @@ def load_satellites(constellation: str | None, tle: Path | None, omm: Path | Non
 
 @app.command()
 def propagate(
-    out: Annotated[Path, typer.Option("--out", help="Output file, .parquet or .csv.")],
-    start: Annotated[str, typer.Option(help="First instant, ISO 8601 UTC: 2026-01-01T00:00Z.")],
-    duration: Annotated[str, typer.Option(help="Span, e.g. 90m, 24h, 2d (half-open).")],
-    step: Annotated[str, typer.Option(help="Step, e.g. 100ms, 15s, 60s.")],
-    constellation: Annotated[str | None, typer.Option(help="Built-in constellation name.")] = None,
-    tle: Annotated[Path | None, typer.Option(help="TLE or 3LE file.")] = None,
-    omm: Annotated[Path | None, typer.Option(help="OMM file: .json, .csv, .xml or .kvn.")] = None,
+    out: Out,
+    start: Start,
+    duration: Duration,
+    step: Step,
+    constellation: ConstellationName = None,
+    tle: TleFile = None,
+    omm: OmmFile = None,
     frame: Annotated[FrameChoice, typer.Option(help="Frame of x/y/z and vx/vy/vz.")] = "itrf",
-    workers: Annotated[int, typer.Option(help="Processes (1 = serial).", min=1, max=64)] = 1,
+    workers: Workers = 1,
 ) -> None:
     """Propagate satellites with SGP4 and write positions (ITRF or TEME, plus WGS-84 lat/lon/alt).
 
