@@ -13,6 +13,7 @@ import typer
 
 from leotwin.cli.ground import app as _ground_app
 from leotwin.cli.ground import regions_app as _regions_app
+from leotwin.cli.network import app as _network_app
 from leotwin.cli.orbits import app as _orbits_app
 from leotwin.errors import InputError
 
@@ -24,7 +25,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-for sub in (_orbits_app, _ground_app):
+for sub in (_orbits_app, _ground_app, _network_app):
     for command in sub.registered_commands:
         app.registered_commands.append(command)
 app.add_typer(_regions_app, name="regions")
