@@ -30,7 +30,7 @@ from leotwin.export.tables import write_table
 from leotwin.ground.sites import check_mask
 from leotwin.io.atomic import check_writable
 from leotwin.network.isl import check_topology, plus_grid
-from leotwin.network.places import PlaceBook
+from leotwin.network.placebook import PlaceBook
 from leotwin.network.routing import Geometry, Router, rtt_ms
 from leotwin.orbits.catalog import CATALOG
 from leotwin.orbits.propagate import PropagationOptions, iter_propagate

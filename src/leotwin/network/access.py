@@ -1,0 +1,187 @@
+"""Access paths: terminal → satellite → (ISLs) → satellite → gateway → fibre → PoP.
+
+* Terminals use satellites at or above their mask; each terminal is served by **one** satellite,
+  reassigned only at scheduler-slot boundaries — every 15 s at :12, :27, :42, :57 past the
+  minute (FACTS.md §2 [Tanveer-2023], [anaSAT]; period and offset are parameters) — unless it
+  drops below the mask mid-slot (a forced handover).  Rules: ``highest-elevation``, or
+  ``least-latency`` (the satellite with the shortest path to the terminal's PoP).
+* Gateways use satellites at or above their mask, at most ``antennas`` at once (the
+  highest-elevation ones; bundled gateways carry their antenna count, FACTS.md §2 [GW-Ka-app]).
+* Gateways reach PoPs over terrestrial fibre: great-circle distance × ``fibre_stretch`` (default
+  1.5, an assumption: real routes are longer than the geodesic) travelled at 2/3 c (glass, n ≈
+  1.47).  In the graph it is a length of vacuum-equivalent km: gc × stretch × 1.5.
+* Each terminal exits at its PoP: the nearest by great circle, or one given per terminal.
+
+RTT = 2 × path length / c: propagation only.  Scheduling, queueing and processing are not in it
+(measured medians are 10–20 ms higher; see the fidelity table in benchmarks/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from leotwin.errors import InputError
+from leotwin.geodesy import enu_basis, geodetic_to_ecef
+from leotwin.ground.sites import GroundSites
+from leotwin.links.visibility import VisibilityIndex
+from leotwin.network.isl import EARTH_RADIUS_KM, feasible
+from leotwin.timegrid.grid import NS_PER_S
+
+MEAN_EARTH_RADIUS_KM = 6371.0088
+FIBRE_SPEED_FRACTION = 2.0 / 3.0
+DEFAULT_FIBRE_STRETCH = 1.5
+RULES = ("highest-elevation", "least-latency")
+
+
+def great_circle_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Haversine distance on the mean Earth sphere (R = 6371.0088 km)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dl = np.radians(np.asarray(lon2) - np.asarray(lon1))
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * MEAN_EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
+
+
+def slot_starts(time_ns: np.ndarray, period_s: float = 15.0, offset_s: float = 12.0
+                ) -> np.ndarray:
+    """True at instants that begin a scheduler slot (and at the first instant).
+
+    Slot boundaries are at offset + k·period seconds past each minute (:12, :27, :42, :57).
+    An instant begins a slot when a boundary lies in (previous instant, this instant].
+    """
+    t = np.asarray(time_ns, dtype=np.int64)
+    period = round(period_s * NS_PER_S)
+    offset = round(offset_s * NS_PER_S)
+    slot = (t - offset) // period
+    out = np.ones(t.shape, dtype=bool)
+    out[1:] = slot[1:] != slot[:-1]
+    return out
+
+
+@dataclass
+class AccessStep:
+    serving: np.ndarray  # (T,) satellite serving each terminal, −1 if none
+    length_km: np.ndarray  # (T,) one-way path length to the PoP (inf if unreachable)
+    gateway: np.ndarray  # (T,) gateway used (−1)
+    paths: list[list[int]]  # satellite indices terminal → gateway
+
+
+class AccessNetwork:
+    """Terminals, gateways and PoPs over a constellation with ISLs (see module docstring)."""
+
+    def __init__(self, n_sats: int, terminals: GroundSites, gateways: GroundSites,
+                 pops: GroundSites, isl_edges: np.ndarray, *, pop_of: np.ndarray | None = None,
+                 fibre_stretch: float = DEFAULT_FIBRE_STRETCH, rule: str = "highest-elevation",
+                 slot_period_s: float = 15.0, slot_offset_s: float = 12.0,
+                 grazing_km: float = 80.0):
+        if rule not in RULES:
+            raise InputError(f"unknown assignment rule '{rule}': expected {', '.join(RULES)}",
+                             source="--assignment")
+        if fibre_stretch < 1.0:
+            raise InputError("the fibre stretch factor must be at least 1", source="--stretch")
+        self.n, self.terminals, self.gateways, self.pops = n_sats, terminals, gateways, pops
+        self.t, self.g, self.p = len(terminals), len(gateways), len(pops)
+        self.isl_edges = isl_edges
+        self.rule, self.grazing = rule, grazing_km
+        self.period, self.offset = slot_period_s, slot_offset_s
+        self.term_index = VisibilityIndex(
+            geodetic_to_ecef(terminals.lat_deg, terminals.lon_deg, terminals.alt_km),
+            enu_basis(terminals.lat_deg, terminals.lon_deg)[2], terminals.min_elevation_deg)
+        self.gw_index = VisibilityIndex(
+            geodetic_to_ecef(gateways.lat_deg, gateways.lon_deg, gateways.alt_km),
+            enu_basis(gateways.lat_deg, gateways.lon_deg)[2], gateways.min_elevation_deg)
+        self.antennas = np.asarray(gateways.attrs.get("antennas", [8] * self.g), dtype=np.int64)
+        if pop_of is None:
+            d = great_circle_km(terminals.lat_deg[:, None], terminals.lon_deg[:, None],
+                                pops.lat_deg[None, :], pops.lon_deg[None, :])
+            pop_of = d.argmin(axis=1)
+        self.pop_of = np.asarray(pop_of, dtype=np.int64)
+        fibre = great_circle_km(gateways.lat_deg[:, None], gateways.lon_deg[:, None],
+                                pops.lat_deg[None, :], pops.lon_deg[None, :])
+        self.fibre_km = fibre * fibre_stretch / FIBRE_SPEED_FRACTION  # vacuum-equivalent
+        self.serving = np.full(self.t, -1, dtype=np.int64)
+        self.handovers = np.zeros(self.t, dtype=np.int64)
+        self.forced = np.zeros(self.t, dtype=np.int64)
+        # node numbering: satellites, terminals, gateways, PoPs
+        self._t0, self._g0, self._p0 = self.n, self.n + self.t, self.n + self.t + self.g
+
+    def _core_edges(self, r: np.ndarray):
+        """ISLs (both ways), satellite → gateway (antenna-limited), gateway → PoP."""
+        e = self.isl_edges
+        if len(e):
+            ok = feasible(r[e[:, 0]], r[e[:, 1]], self.grazing, None, EARTH_RADIUS_KM)
+            e = e[ok]
+        length = np.linalg.norm(r[e[:, 1]] - r[e[:, 0]], axis=1) if len(e) else np.empty(0)
+        si, gi, el, rng = self.gw_index.pairs(r)
+        order = np.lexsort((-el, gi))  # by gateway, highest elevation first
+        si, gi, rng = si[order], gi[order], rng[order]
+        rank = np.arange(len(gi)) - np.searchsorted(gi, gi)
+        keep = rank < self.antennas[gi]
+        si, gi, rng = si[keep], gi[keep], rng[keep]
+        gw, pop = np.meshgrid(np.arange(self.g), np.arange(self.p), indexing="ij")
+        rows = np.concatenate([e[:, 0], e[:, 1], si, self._g0 + gw.ravel()])
+        cols = np.concatenate([e[:, 1], e[:, 0], self._g0 + gi, self._p0 + pop.ravel()])
+        w = np.concatenate([length, length, rng, self.fibre_km.ravel()])
+        return rows, cols, np.maximum(w, 1e-6)
+
+    def step(self, r: np.ndarray, time_ns: int, new_slot: bool) -> AccessStep:
+        """Route every terminal at one instant; reassigns satellites at slot starts."""
+        v = self.n + self.t + self.g + self.p
+        rows, cols, w = self._core_edges(r)
+        ts, tt, tel, trng = self.term_index.pairs(r)
+        visible = {}
+        for s, k, e, d in zip(ts, tt, tel, trng, strict=True):
+            visible.setdefault(int(k), {})[int(s)] = (float(e), float(d))
+        to_pop = None
+        if self.rule == "least-latency":
+            core = csr_matrix((w, (rows, cols)), shape=(v, v))
+            pops = np.unique(self.pop_of)
+            back = dijkstra(core.T.tocsr(), directed=True, indices=self._p0 + pops)
+            to_pop = {int(p): back[k] for k, p in enumerate(pops)}
+        for k in range(self.t):
+            options = visible.get(k, {})
+            current = int(self.serving[k])
+            lost = current >= 0 and current not in options
+            if not (new_slot or lost or current < 0):
+                continue
+            if not options:
+                choice = -1
+            elif self.rule == "highest-elevation":
+                choice = max(options, key=lambda s: (options[s][0], -s))
+            else:
+                dist = to_pop[int(self.pop_of[k])]
+                choice = min(options, key=lambda s: (options[s][1] + dist[s], s))
+            if choice != current and current >= 0:
+                self.handovers[k] += 1
+                self.forced[k] += lost and not new_slot
+            self.serving[k] = choice
+        served = np.flatnonzero(self.serving >= 0)
+        t_rows = self._t0 + served
+        t_cols = self.serving[served]
+        t_w = np.array([visible[k][int(self.serving[k])][1] for k in served], dtype=float)
+        graph = csr_matrix((np.concatenate([w, np.maximum(t_w, 1e-6)]),
+                            (np.concatenate([rows, t_rows]), np.concatenate([cols, t_cols]))),
+                           shape=(v, v))
+        length = np.full(self.t, np.inf)
+        gateway = np.full(self.t, -1, dtype=np.int64)
+        paths: list[list[int]] = [[] for _ in range(self.t)]
+        if served.size:
+            dist, pred = dijkstra(graph, directed=True, indices=self._t0 + served,
+                                  return_predecessors=True)
+            for row, k in enumerate(served):
+                target = self._p0 + self.pop_of[k]
+                length[k] = dist[row, target]
+                if not np.isfinite(length[k]):
+                    continue
+                node, hops = pred[row, target], []
+                while node >= 0 and node != self._t0 + k:
+                    if self._g0 <= node < self._p0:
+                        gateway[k] = node - self._g0
+                    elif node < self.n:
+                        hops.append(int(node))
+                    node = pred[row, node]
+                paths[k] = hops[::-1]
+        return AccessStep(self.serving.copy(), length, gateway, paths)
