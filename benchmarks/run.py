@@ -284,8 +284,27 @@ def routing(quick: bool) -> None:
           f"{np.median(2 * serial[np.isfinite(serial)] / 299_792.458 * 1e3):.1f} ms.")
 
 
+def fidelity(quick: bool) -> None:
+    """Model RTT floor to the PoP vs Starlink's measured medians (FACTS.md §3)."""
+    from leotwin.analysis.fidelity import fidelity_table
+
+    t0 = time.perf_counter()
+    span = "10m" if quick else "2h"
+    rows = fidelity_table(duration=span, step="15s")
+    took = time.perf_counter() - t0
+    print(f"\n### fidelity: propagation-only RTT floor to the PoP, starlink-gen1 + bundled "
+          f"gateways/PoPs, {span} at 15 s ({took:.0f} s)"
+          f"\n\n| terminal | PoP | model min / median / p80 (ms) | measured p50 (ms) | "
+          f"handovers/h | gateways used |\n|---|---|---|---|---|---|")
+    for r in rows:
+        measured = "—" if r["measured_p50_ms"] is None else f"{r['measured_p50_ms']:.1f}"
+        print(f"| {r['site']} ({r['country']}) | {r['pop']} | {r['floor_min_ms']:.1f} / "
+              f"{r['floor_median_ms']:.1f} / {r['floor_p80_ms']:.1f} | {measured} | "
+              f"{r['handovers_per_hour']:.0f} | {', '.join(r['gateways'])} |")
+
+
 BENCHMARKS = {"propagation": propagation, "coverage": coverage, "visibility": visibility,
-              "routing": routing}
+              "routing": routing, "fidelity": fidelity}
 
 
 def main() -> None:

@@ -176,8 +176,11 @@ def rtt(
     write_table(out, table)
     total = len(rows["time"])
     rtts = np.array(rows["rtt_ms"])
+    changes = sum(1 for k in range(len(wanted), total)
+                  if rows["path"][k] != rows["path"][k - len(wanted)])
     note = (f"median RTT {np.nanmedian(rtts):.2f} ms" if reachable
             else "no pair was ever reachable: check the places, the elevation mask and --isl")
     err.print(f"wrote {total:,} rows ({len(wanted)} pairs × {grid.count:,} instants, "
-              f"{reachable / max(total, 1):.1%} reachable; {note}) to {out} in "
+              f"{reachable / max(total, 1):.1%} reachable; {note}; {changes} path changes) "
+              f"to {out} in "
               f"{time.perf_counter() - t0:.1f} s")
