@@ -15,6 +15,8 @@ from leotwin.cli.ground import app as _ground_app
 from leotwin.cli.ground import regions_app as _regions_app
 from leotwin.cli.network import app as _network_app
 from leotwin.cli.orbits import app as _orbits_app
+from leotwin.cli.policy import app as _policy_app
+from leotwin.cli.policy import policy_app as _policy_group
 from leotwin.errors import InputError
 
 app = typer.Typer(
@@ -25,10 +27,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-for sub in (_orbits_app, _ground_app, _network_app):
+for sub in (_orbits_app, _ground_app, _network_app, _policy_app):
     for command in sub.registered_commands:
         app.registered_commands.append(command)
 app.add_typer(_regions_app, name="regions")
+app.add_typer(_policy_group, name="policy")
 
 
 def main(argv: list[str] | None = None) -> int:
