@@ -232,3 +232,31 @@ def test_unknown_terminal_is_still_judged_and_every_reason_is_listed():
 def test_builtin_scenarios_validate(cli, name):
     code, out, err = cli("policy", "check", name)
     assert code == 0 and "valid" in out, err
+
+
+def test_p5_abroad_too_long_is_detected(tmp_path):
+    e = policy(tmp_path, """
+    terminals:
+      - {id: TRAVELLER, plan: roam, home_country: PL}
+      - {id: LOCAL, plan: roam, home_country: UA}
+    policy:
+      detection:
+        - {rule: outside_home, minutes: 120, delay_minutes: 0}
+    """)
+    run = run_policy(e, ["TRAVELLER", "LOCAL"], TimeGrid.from_span("2024-01-01", "4h", "1h"),
+                     [KYIV[0], KYIV[0]], [KYIV[1], KYIV[1]])
+    assert [d["terminal"] for d in run.deactivations] == ["TRAVELLER"]
+    assert run.deactivations[0]["detected_at"] == "2024-01-01T02:00:00Z"
+
+
+def test_network_reasons_combine_with_policy_reasons():
+    e = PolicyEngine(load_policy("ukraine"))
+    when = parse_time("2026-03-01")
+    allowed, reasons = e.decide(["UA-CIV-002"] * 3, [LVIV[0]] * 3, [LVIV[1]] * 3, 0, 0, when,
+                                satellite_in_view=[True, False, True],
+                                path_to_gateway=[True, False, False])
+    from leotwin.policy import reason_names
+
+    assert allowed.tolist() == [True, False, False]
+    assert reason_names(reasons[1]) == ["NO_SATELLITE_IN_VIEW", "NO_PATH_TO_GATEWAY"]
+    assert reason_names(reasons[2]) == ["NO_PATH_TO_GATEWAY"]

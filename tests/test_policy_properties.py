@@ -98,8 +98,8 @@ def test_interval_compiled_decisions_equal_a_replay_of_what_is_in_force(changes,
                 if a <= when and (b is None or when < b)]
     replay = PolicyEngine(_doc([c for c, _ in in_force], [t for _, t in in_force]))
     args = _arrays(ds, when)
-    a, ra = full.decide(*args)
-    b, rb = replay.decide(*args)
+    _, ra = full.decide(*args)
+    _, rb = replay.decide(*args)
     assert np.array_equal(ra, rb)
 
 

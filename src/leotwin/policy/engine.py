@@ -180,10 +180,14 @@ class PolicyEngine:
 
     # --- decisions ----------------------------------------------------------------------------
     def decide(self, terminal_ids, lat, lon, alt_m, speed_kmh, time_ns,
-               deactivated_at: dict[str, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+               deactivated_at: dict[str, int] | None = None, *,
+               satellite_in_view=None, path_to_gateway=None) -> tuple[np.ndarray, np.ndarray]:
         """Vectorised decisions.  Returns (allowed bool (K,), reasons uint32 bitmask (K,)).
 
         ``deactivated_at``: run-time deactivations (terminal → effective UTC ns) from detection.
+        ``satellite_in_view`` / ``path_to_gateway``: bool (K,) from the network layer
+        (``links.visibility``, ``network.access``); False adds NO_SATELLITE_IN_VIEW /
+        NO_PATH_TO_GATEWAY.
         """
         ids = np.asarray(terminal_ids).astype(str).ravel()
         k = len(ids)
@@ -199,6 +203,12 @@ class PolicyEngine:
             sel = np.flatnonzero(intervals == interval)
             comp = self._compile(int(interval))
             reasons[sel] = comp.reasons(loc, sel, tidx[sel], alt[sel], speed[sel])
+        if satellite_in_view is not None:
+            reasons[~np.broadcast_to(np.asarray(satellite_in_view, bool), (k,))] |= np.uint32(
+                Reason.NO_SATELLITE_IN_VIEW)
+        if path_to_gateway is not None:
+            reasons[~np.broadcast_to(np.asarray(path_to_gateway, bool), (k,))] |= np.uint32(
+                Reason.NO_PATH_TO_GATEWAY)
         if deactivated_at:
             for term, when in deactivated_at.items():
                 hit = (ids == term) & (t >= when)

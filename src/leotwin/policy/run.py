@@ -5,7 +5,7 @@ Detection (P10, P12): a rule accumulates, per terminal, the time its condition h
 a break; when it reaches ``minutes`` the terminal is *detected*, and deactivated
 ``delay_minutes`` later (a derived log entry, ``decided_by`` the rule).  Conditions: denied for
 any of ``reasons``; inside ``zone``; or, for ``cluster``, at least ``min_terminals`` terminals
-within ``radius_km`` of each other (inside ``zone`` if given).
+within ``radius_km`` of each other (inside ``zone`` if given); or outside the home country.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def run_policy(engine: PolicyEngine, terminal_ids, grid: TimeGrid, lat, lon, alt
         allowed, reasons = engine.decide(ids, la, lo, al, sp, np.full(k, now), deactivated_at)
         out.allowed[t], out.reasons[t] = allowed, reasons
         for j, rule in enumerate(rules):
-            cond = _condition(engine, rule, masks[j], reasons, la, lo)
+            cond = _condition(engine, rule, masks[j], reasons, la, lo, ids)
             streak[j] = np.where(cond, streak[j] + (step_s if t else 0.0), 0.0)
             hit = np.flatnonzero(cond & (streak[j] >= rule.minutes * 60.0))
             for i in hit:
@@ -67,7 +67,18 @@ def run_policy(engine: PolicyEngine, terminal_ids, grid: TimeGrid, lat, lon, alt
     return out
 
 
-def _condition(engine, rule, mask, reasons, lat, lon) -> np.ndarray:
+def _outside_home(engine, ids, lat, lon) -> np.ndarray:
+    loc = engine.locate(lat, lon)
+    out = np.zeros(len(ids), dtype=bool)
+    for i, tid in enumerate(ids):
+        k = engine.terminal_index.get(tid, -1)
+        home = engine.terminals[k].home_country if k >= 0 else None
+        if home:
+            out[i] = not engine.member(loc, engine.region_key(home))[loc.inverse[i]]
+    return out
+
+
+def _condition(engine, rule, mask, reasons, lat, lon, ids) -> np.ndarray:
     if rule.rule == "denied_for":
         return (reasons & np.uint32(mask)) != 0
     inside = np.ones(len(lat), dtype=bool)
@@ -76,6 +87,8 @@ def _condition(engine, rule, mask, reasons, lat, lon) -> np.ndarray:
         inside = engine.member(loc, engine.region_key(rule.zone))[loc.inverse]
     if rule.rule == "in_zone":
         return inside
+    if rule.rule == "outside_home":
+        return _outside_home(engine, ids, lat, lon)
     cond = np.zeros(len(lat), dtype=bool)
     idx = np.flatnonzero(inside)
     if idx.size >= rule.min_terminals:

@@ -275,10 +275,12 @@ class Detection(Strict):
     ``denied_for``: denied with any of ``reasons`` for ``minutes`` in a row;
     ``in_zone``: located in ``zone`` for ``minutes`` in a row;
     ``cluster``: at least ``min_terminals`` within ``radius_km`` of each other in ``zone`` for
-    ``minutes``.  Deactivation takes effect ``delay_minutes`` after detection.
+    ``minutes``; ``outside_home``: used outside the terminal's home country for ``minutes``
+    (e.g. 86 400 for the 60 days a roam trip may last, P5).  Deactivation takes effect
+    ``delay_minutes`` after detection.
     """
 
-    rule: Literal["denied_for", "in_zone", "cluster"]
+    rule: Literal["denied_for", "in_zone", "cluster", "outside_home"]
     minutes: float = Field(ge=0)
     delay_minutes: float = Field(default=0, ge=0)
     reasons: list[str] = []
