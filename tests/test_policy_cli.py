@@ -100,3 +100,22 @@ def test_decide_bad_arguments(cli, tmp_path):
     code, _, err = cli("decide", "no-such-scenario", "--terminal", "T", "--lat", "0", "--lon",
                        "0", "--time", "2026-01-01")
     assert code == 2 and "neither a scenario file nor a built-in scenario" in err
+
+
+def test_example_of_every_mechanism(cli):
+    """examples/policy-mechanisms.yaml documents each mechanism; it must stay valid and mean
+    what its comments say."""
+    from pathlib import Path
+
+    example = Path(__file__).parents[1] / "examples" / "policy-mechanisms.yaml"
+    code, out, err = cli("policy", "check", example)
+    assert code == 0 and "valid" in out, err
+    code, out, _ = cli("decide", example, "--terminal", "T-ROAM", "--lat", "35.68", "--lon",
+                       "139.69", "--speed-kmh", "60", "--time", "2024-06-01T00:00Z")
+    assert json.loads(out)["reasons"] == ["IN_MOTION_NOT_ALLOWED"]
+    code, out, _ = cli("decide", example, "--terminal", "T-IR", "--lat", "35.69", "--lon",
+                       "51.39", "--time", "2022-10-01T00:00Z")
+    assert json.loads(out)["allowed"] is True
+    code, out, _ = cli("decide", example, "--terminal", "T-FLEET", "--lat", "48.46", "--lon",
+                       "35.05", "--time", "2022-10-05T00:00Z")
+    assert json.loads(out)["reasons"] == ["FUNDING_SUSPENDED"]
