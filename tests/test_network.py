@@ -168,3 +168,18 @@ def test_scheduler_slots_and_handovers():
     assert starts.tolist() == [0, 12, 27, 42, 57]  # :12, :27, :42, :57 (and the first instant)
     coarse = t0 + np.arange(0, 8) * 20 * 10**9  # 20 s steps straddle boundaries
     assert slot_starts(coarse).all()
+
+
+def test_pop_assignment_by_country():
+    from leotwin.ground.sites import GroundSites, pops
+    from leotwin.network.access import pops_by_country
+
+    p = pops()
+    terminals = GroundSites(["kyiv", "paris"], np.array([50.45, 48.86]), np.array([30.52, 2.35]),
+                            np.zeros(2), np.full(2, 25.0))
+    mad = p.ids[p.attrs["name"].index("MAD - MDRDESP1")]
+    lon = p.ids[p.attrs["name"].index("LON/LHR - LNDNGBR1")]
+    got = pops_by_country(terminals, p, {"UA": mad})
+    assert [p.ids[i] for i in got] == [mad, lon]  # Ukraine assigned; Paris → nearest (London)
+    with pytest.raises(Exception, match="unknown PoP"):
+        pops_by_country(terminals, p, {"UA": "POP999"})

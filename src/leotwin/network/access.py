@@ -61,6 +61,28 @@ def slot_starts(time_ns: np.ndarray, period_s: float = 15.0, offset_s: float = 1
     return out
 
 
+def pops_by_country(terminals: GroundSites, pops: GroundSites, assignment: dict[str, str]
+                    ) -> np.ndarray:
+    """PoP index per terminal from a country → PoP id map (ISO codes; ``*`` = everyone else,
+    else the nearest PoP).  Example: ``{"UA": "POP12", "*": "POP16"}``."""
+    from leotwin.ground.regions import countries
+
+    cs = countries()
+    where = cs.lookup(terminals.lat_deg, terminals.lon_deg)
+    nearest = great_circle_km(terminals.lat_deg[:, None], terminals.lon_deg[:, None],
+                              pops.lat_deg[None, :], pops.lon_deg[None, :]).argmin(axis=1)
+    out = nearest.copy()
+    for k, idx in enumerate(where):
+        code = cs.regions[idx].iso_a2 if idx >= 0 else None
+        pop_id = assignment.get(code or "", assignment.get("*"))
+        if pop_id is not None:
+            if pop_id not in pops.ids:
+                raise InputError(f"unknown PoP '{pop_id}': expected one of {', '.join(pops.ids)}",
+                                 field="pop assignment")
+            out[k] = pops.ids.index(pop_id)
+    return out
+
+
 @dataclass
 class AccessStep:
     serving: np.ndarray  # (T,) satellite serving each terminal, −1 if none
