@@ -29,12 +29,12 @@ from leotwin.export.positions import table_format
 from leotwin.export.tables import write_table
 from leotwin.ground.sites import check_mask
 from leotwin.io.atomic import check_writable
+from leotwin.io.text import read_text
 from leotwin.network.isl import check_topology, plus_grid
 from leotwin.network.placebook import PlaceBook
 from leotwin.network.routing import Geometry, Router, rtt_ms
 from leotwin.orbits.catalog import CATALOG
 from leotwin.orbits.propagate import PropagationOptions, iter_propagate
-from leotwin.orbits.tle import _read_text
 from leotwin.timegrid.grid import TimeGrid
 
 app = typer.Typer()
@@ -62,7 +62,7 @@ class GeometryChoice(StrEnum):
 
 def read_pairs(path: Path) -> list[tuple[str, str, int]]:
     """Rows ``src,dst`` (header required) with their line numbers."""
-    reader = csv.DictReader(io.StringIO(_read_text(path)))
+    reader = csv.DictReader(io.StringIO(read_text(path)))
     header = [h.strip() for h in reader.fieldnames or []]
     if "src" not in header or "dst" not in header:
         raise InputError("expected a header with columns src,dst", source=path, line=1)

@@ -23,6 +23,7 @@ from shapely.strtree import STRtree
 
 from leotwin.errors import InputError
 from leotwin.ground.geometry import check_polygon_coords, clean_multipolygon, polygons_of
+from leotwin.io.text import read_text
 
 _GEOD = Geod(ellps="WGS84")
 
@@ -151,11 +152,7 @@ def load_geojson_region(path: str | Path, name: str | None = None) -> Region:
     FeatureCollection (all features together form the region).  Validated strictly."""
     path = Path(path)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("file not found", source=path) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the file: {exc}", source=path) from None
+        doc = json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON: {exc.msg}", source=path, line=exc.lineno) from None
     geoms = []

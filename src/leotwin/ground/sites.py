@@ -21,6 +21,7 @@ import numpy as np
 
 from leotwin.errors import InputError
 from leotwin.geodesy import enu_basis, geodetic_to_ecef
+from leotwin.io.text import read_text
 from leotwin.timegrid.grid import NS_PER_S, parse_time
 
 DEFAULT_TERMINAL_MASK_DEG = 25.0
@@ -104,18 +105,12 @@ def _rows(text: str, source: str, required: tuple[str, ...]):
         yield reader.line_num, row
 
 
-def _read(path: Path) -> str:
-    from leotwin.orbits.tle import _read_text
-
-    return _read_text(path)
-
-
 def load_sites_csv(path: str | Path, kind: str = "terminal",
                    default_mask_deg: float = DEFAULT_TERMINAL_MASK_DEG) -> GroundSites:
     """Sites from CSV: ``id`` (or ``terminal_id``/``name``), ``lat_deg``, ``lon_deg``, optional
     ``alt_m``, ``min_elevation_deg`` and any other columns (kept as attributes, e.g. ``plan``)."""
     path = Path(path)
-    text = _read(path)
+    text = read_text(path)
     head = next(csv.reader(io.StringIO(text)), [])
     id_col = next((c for c in ("id", "terminal_id", "site_id", "name") if c in head), None)
     if id_col is None:
@@ -255,7 +250,8 @@ def load_tracks_csv(path: str | Path) -> list[Track]:
     """Tracks from CSV rows ``terminal_id,time,lat_deg,lon_deg[,alt_m]`` (time ISO 8601 UTC)."""
     path = Path(path)
     groups: dict[str, list] = {}
-    for line, row in _rows(_read(path), str(path), ("terminal_id", "time", "lat_deg", "lon_deg")):
+    columns = ("terminal_id", "time", "lat_deg", "lon_deg")
+    for line, row in _rows(read_text(path), str(path), columns):
         tid = (row["terminal_id"] or "").strip()
         if not tid:
             raise InputError("empty terminal_id", source=path, line=line, field="terminal_id")

@@ -60,10 +60,10 @@ def load_yaml(text: str, source: str):
 
 
 def read_yaml(path: str | Path):
-    from leotwin.orbits.tle import _read_text
+    from leotwin.io.text import read_text  # a late import: leotwin.io loads this module
 
     path = Path(path)
-    return load_yaml(_read_text(path), str(path))
+    return load_yaml(read_text(path), str(path))
 
 
 def line_at(doc, loc: tuple) -> int | None:

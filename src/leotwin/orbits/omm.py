@@ -21,8 +21,8 @@ from os import PathLike
 from pathlib import Path
 
 from leotwin.errors import InputError
+from leotwin.io.text import read_text
 from leotwin.orbits.satellites import SatelliteSet
-from leotwin.orbits.tle import _read_text
 
 REQUIRED = (
     "EPOCH", "MEAN_MOTION", "ECCENTRICITY", "INCLINATION", "RA_OF_ASC_NODE",
@@ -260,7 +260,7 @@ def parse_omm_text(text: str, source: str, fmt: str) -> list[dict]:
 def load_omm(path: str | PathLike[str], fmt: str | None = None) -> SatelliteSet:
     """Read an OMM file (JSON, CSV, XML or KVN) into a :class:`SatelliteSet`."""
     path = Path(path)
-    text = _read_text(path)
+    text = read_text(path)
     fmt = fmt or detect_format(path, text)
     records = parse_omm_text(text, str(path), fmt)
     ids, recipes, names = [], [], []

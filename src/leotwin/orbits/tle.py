@@ -14,6 +14,7 @@ from os import PathLike
 from pathlib import Path
 
 from leotwin.errors import InputError
+from leotwin.io.text import read_text
 from leotwin.orbits.satellites import SatelliteSet
 
 _ALPHA5 = r"[0-9A-HJ-NP-Z][0-9]{4}"  # letters I and O are not used
@@ -229,21 +230,5 @@ def satellites_from_tle_records(records: list[TLERecord], source: str) -> Satell
 def load_tle(path: str | PathLike[str]) -> SatelliteSet:
     """Read a TLE/3LE file into a :class:`SatelliteSet` (ids are catalogue numbers)."""
     path = Path(path)
-    text = _read_text(path)
+    text = read_text(path)
     return satellites_from_tle_records(parse_tle_text(text, str(path)), str(path))
-
-
-def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("file not found", source=path) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, expected a file", source=path) from None
-    except PermissionError:
-        raise InputError("cannot read the file: permission denied", source=path) from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start}): expected a text file",
-                         source=path) from None

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from leotwin.errors import InputError
 from leotwin.ground.regions import countries
+from leotwin.io.text import read_text
 from leotwin.io.yamlfile import line_at, load_yaml
 from leotwin.policy.reasons import parse_reasons
 from leotwin.policy.schema import DEFAULT_PLANS, PolicyFile
@@ -51,10 +52,8 @@ def resolve_scenario(ref: str | Path) -> Path:
 
 
 def load_policy(ref: str | Path) -> LoadedPolicy:
-    from leotwin.orbits.tle import _read_text
-
     path = resolve_scenario(ref)
-    raw = load_yaml(_read_text(path), str(path))
+    raw = load_yaml(read_text(path), str(path))
     if not isinstance(raw, dict) or "policy" not in raw:
         raise InputError("expected a 'policy:' section", source=path, line=1)
     try:

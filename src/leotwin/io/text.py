@@ -1,0 +1,27 @@
+"""Reading a user's text file: one clear line for every way it can fail."""
+
+from __future__ import annotations
+
+from os import PathLike
+from pathlib import Path
+
+from leotwin.errors import InputError
+
+
+def read_text(path: str | PathLike[str]) -> str:
+    """The file's text (UTF-8, a byte-order mark tolerated), or an :class:`InputError` naming
+    the file: not found, a directory, no permission, or not UTF-8 text."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found", source=path) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, expected a file", source=path) from None
+    except PermissionError:
+        raise InputError("cannot read the file: permission denied", source=path) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start}): expected a text file",
+                         source=path) from None
