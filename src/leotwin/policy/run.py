@@ -32,38 +32,59 @@ class PolicyRun:
     deactivations: list[dict] = field(default_factory=list)
 
 
+class PolicyStepper:
+    """Decisions instant by instant with detection state carried between instants (the
+    scenario runner feeds it one instant at a time; ``run_policy`` loops it)."""
+
+    def __init__(self, engine: PolicyEngine, terminal_ids, step_s: float):
+        self.engine = engine
+        self.ids = [str(t) for t in terminal_ids]
+        self.rules = engine.doc.policy.detection
+        self.masks = [parse_reasons(r.reasons) for r in self.rules]
+        self.streak = np.zeros((len(self.rules), len(self.ids)))
+        self.deactivated_at: dict[str, int] = {}
+        self.deactivations: list[dict] = []
+        self.step_s = step_s
+        self.first = True
+
+    def step(self, now: int, lat, lon, alt_m, speed_kmh, **network) -> tuple[np.ndarray,
+                                                                           np.ndarray]:
+        k = len(self.ids)
+        la, lo, al, sp = (np.broadcast_to(np.asarray(a, dtype=np.float64), (k,))
+                          for a in (lat, lon, alt_m, speed_kmh))
+        allowed, reasons = self.engine.decide(self.ids, la, lo, al, sp, np.full(k, now),
+                                              self.deactivated_at, **network)
+        for j, rule in enumerate(self.rules):
+            cond = _condition(self.engine, rule, self.masks[j], reasons, la, lo, self.ids)
+            self.streak[j] = np.where(cond, self.streak[j] + (0.0 if self.first
+                                                              else self.step_s), 0.0)
+            for i in np.flatnonzero(cond & (self.streak[j] >= rule.minutes * 60.0)):
+                if self.ids[i] in self.deactivated_at:
+                    continue
+                effective = int(now) + round(rule.delay_minutes * 60 * NS_PER_S)
+                self.deactivated_at[self.ids[i]] = effective
+                self.deactivations.append({
+                    "terminal": self.ids[i], "detected_at": ns_to_iso(int(now)),
+                    "effective_at": ns_to_iso(effective), "effective_ns": effective,
+                    "decided_by": f"detection rule {j}" + (f" ({rule.name})" if rule.name
+                                                           else ""),
+                    "rule": rule.rule})
+        self.first = False
+        return allowed, reasons
+
+
 def run_policy(engine: PolicyEngine, terminal_ids, grid: TimeGrid, lat, lon, alt_m=0.0,
                speed_kmh=0.0) -> PolicyRun:
     """Decide every terminal at every instant; ``lat``/``lon``/``alt_m``/``speed_kmh`` are (K,)
     for fixed terminals or (T, K) for moving ones."""
-    ids = [str(t) for t in terminal_ids]
-    k, n_t = len(ids), grid.count
+    stepper = PolicyStepper(engine, terminal_ids, grid.step_ns / NS_PER_S)
+    k, n_t = len(stepper.ids), grid.count
     arrays = [np.broadcast_to(np.asarray(a, dtype=np.float64), (n_t, k))
               for a in (lat, lon, alt_m, speed_kmh)]
-    rules = engine.doc.policy.detection
-    masks = [parse_reasons(r.reasons) for r in rules]
-    streak = np.zeros((len(rules), k))
-    deactivated_at: dict[str, int] = {}
-    out = PolicyRun(ids, grid, np.zeros((n_t, k), bool), np.zeros((n_t, k), np.uint32))
-    step_s = grid.step_ns / NS_PER_S
+    out = PolicyRun(stepper.ids, grid, np.zeros((n_t, k), bool), np.zeros((n_t, k), np.uint32))
     for t, now in enumerate(grid.ns):
-        la, lo, al, sp = (a[t] for a in arrays)
-        allowed, reasons = engine.decide(ids, la, lo, al, sp, np.full(k, now), deactivated_at)
-        out.allowed[t], out.reasons[t] = allowed, reasons
-        for j, rule in enumerate(rules):
-            cond = _condition(engine, rule, masks[j], reasons, la, lo, ids)
-            streak[j] = np.where(cond, streak[j] + (step_s if t else 0.0), 0.0)
-            hit = np.flatnonzero(cond & (streak[j] >= rule.minutes * 60.0))
-            for i in hit:
-                if ids[i] in deactivated_at:
-                    continue
-                effective = int(now) + round(rule.delay_minutes * 60 * NS_PER_S)
-                deactivated_at[ids[i]] = effective
-                out.deactivations.append({
-                    "terminal": ids[i], "detected_at": ns_to_iso(int(now)),
-                    "effective_at": ns_to_iso(effective), "effective_ns": effective,
-                    "decided_by": f"detection rule {j}" + (f" ({rule.name})" if rule.name else ""),
-                    "rule": rule.rule})
+        out.allowed[t], out.reasons[t] = stepper.step(int(now), *(a[t] for a in arrays))
+    out.deactivations = stepper.deactivations
     return out
 
 
