@@ -163,22 +163,27 @@ class _DenseVisibility:
     def tally(self, sats: SatelliteSet, grid: TimeGrid, options: PropagationOptions,
               block_states: int) -> _Tally:
         tally = _Tally(len(self.g2))
+        for block in iter_propagate(sats, grid, options, block_states=block_states):
+            self.tally_block(block.r_km, len(sats), tally)
+        return tally
+
+    def tally_block(self, r: np.ndarray, n_sats: int, tally: _Tally) -> _Tally:
+        """Add the instants of ITRF positions ``r`` (N, t, 3) to ``tally``."""
         # Dense costs K×M per instant, the KD-tree ~ the visible pairs (~45·M): dense wins for a
         # region (K ≈ 150 for Ukraine), the tree for the globe (measured 14× at land, res 3).
         # The choice depends on the inputs only, so every backend takes the same path.
         reach0 = 2.0 * np.arcsin(min(self.index.cap_chord(6378.0 + 2000.0) / 2.0, 1.0))
-        expected_k = len(sats) * (1.0 - np.cos(min(reach0 + self.region_angle, np.pi))) / 2.0
+        expected_k = n_sats * (1.0 - np.cos(min(reach0 + self.region_angle, np.pi))) / 2.0
         count = self.counts if expected_k <= 400 else self.index.counts
-        for block in iter_propagate(sats, grid, options, block_states=block_states):
-            r = block.r_km  # (N, t, 3), NaN where SGP4 failed (never "near")
-            radius = np.linalg.norm(r, axis=-1)
-            finite = np.isfinite(radius)
-            top = float(radius[finite].max()) if finite.any() else 7000.0
-            reach = 2.0 * np.arcsin(min(self.index.cap_chord(top) / 2.0, 1.0)) + self.region_angle
-            with np.errstate(invalid="ignore"):
-                near = (r @ self.centre) >= np.cos(min(reach, np.pi)) * radius
-            for t in range(r.shape[1]):
-                tally.add(count(r[near[:, t], t]))
+        # r: one block of positions (N, t, 3), NaN where SGP4 failed (never "near")
+        radius = np.linalg.norm(r, axis=-1)
+        finite = np.isfinite(radius)
+        top = float(radius[finite].max()) if finite.any() else 7000.0
+        reach = 2.0 * np.arcsin(min(self.index.cap_chord(top) / 2.0, 1.0)) + self.region_angle
+        with np.errstate(invalid="ignore"):
+            near = (r @ self.centre) >= np.cos(min(reach, np.pi)) * radius
+        for t in range(r.shape[1]):
+            tally.add(count(r[near[:, t], t]))
         return tally
 
 

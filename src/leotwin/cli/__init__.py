@@ -17,6 +17,8 @@ from leotwin.cli.network import app as _network_app
 from leotwin.cli.orbits import app as _orbits_app
 from leotwin.cli.policy import app as _policy_app
 from leotwin.cli.policy import policy_app as _policy_group
+from leotwin.cli.scenarios import app as _scenario_app
+from leotwin.cli.scenarios import scenarios_app as _scenarios_group
 from leotwin.errors import InputError
 
 app = typer.Typer(
@@ -27,11 +29,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-for sub in (_orbits_app, _ground_app, _network_app, _policy_app):
+for sub in (_orbits_app, _ground_app, _network_app, _policy_app, _scenario_app):
     for command in sub.registered_commands:
         app.registered_commands.append(command)
 app.add_typer(_regions_app, name="regions")
 app.add_typer(_policy_group, name="policy")
+app.add_typer(_scenarios_group, name="scenarios")
 
 
 def main(argv: list[str] | None = None) -> int:

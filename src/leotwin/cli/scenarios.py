@@ -1,0 +1,180 @@
+"""``leotwin run`` and ``leotwin scenarios list|show|new``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from leotwin.errors import InputError
+from leotwin.io.atomic import check_writable
+from leotwin.policy.load import builtin_scenarios
+from leotwin.sim.load import load_scenario
+
+app = typer.Typer()
+scenarios_app = typer.Typer(help="Built-in scenarios: list, show (YAML), new (a template).",
+                            no_args_is_help=True)
+DEFAULT_SCENARIO = "ukraine-2026"
+
+
+class _Bar:
+    """A rich progress bar on standard error (only on a terminal)."""
+
+    def __init__(self):
+        self.progress = None
+
+    def start(self, chunks: int, satellites: int, instants: int) -> None:
+        if not sys.stderr.isatty():
+            return
+        self.progress = Progress(TextColumn("[bold]run"), BarColumn(),
+                                 TextColumn("chunk {task.completed}/{task.total}"),
+                                 TextColumn(f"{satellites:,} satellites × {instants:,} instants"),
+                                 TimeRemainingColumn(), console=Console(stderr=True))
+        self.progress.start()
+        self.task = self.progress.add_task("run", total=chunks)
+
+    def advance(self) -> None:
+        if self.progress:
+            self.progress.advance(self.task)
+
+    def stop(self) -> None:
+        if self.progress:
+            self.progress.stop()
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(help="Scenario file or built-in name.")
+                        ] = DEFAULT_SCENARIO,
+    out: Annotated[Path | None, typer.Option(help="Results directory (default: "
+                                                  "results/<scenario>).")] = None,
+    backend: Annotated[str, typer.Option(help="serial, process or dask.")] = "serial",
+    workers: Annotated[int, typer.Option(help="Workers for process/dask.", min=1, max=64)] = 2,
+    dask_scheduler: Annotated[str | None, typer.Option(
+        help="Address of an existing Dask scheduler (default: a LocalCluster).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing results directory.")
+                         ] = False,
+) -> None:
+    """Run a scenario end to end and write one results directory atomically:
+    summary.json, coverage/rtt/decisions/terminals/policy_log (+positions) .parquet, report.html.
+    """
+    loaded = load_scenario(scenario)
+    target = out or Path("results") / loaded.scenario.name
+    if out is None:
+        target.parent.mkdir(exist_ok=True)
+    if target.exists() and not overwrite:
+        raise InputError(f"'{target}' exists: choose another --out or pass --overwrite",
+                         source="--out")
+    check_writable(target.parent / (target.name + ".check"))
+    from leotwin.sim.runner import run_scenario
+
+    bar = _Bar()
+    try:
+        summary = run_scenario(loaded, target, backend=backend, workers=workers,
+                               scheduler=dask_scheduler, overwrite=overwrite, progress=bar)
+    finally:
+        bar.stop()
+    e = summary["enforcement"]
+    Console(stderr=True, highlight=False, soft_wrap=True).print(
+        f"{summary['scenario']}: {summary['terminals']:,} terminals × {summary['instants']:,} "
+        f"instants on {summary['satellites']:,} satellites ({summary['backend']}) in "
+        f"{summary['seconds']:.1f} s, peak RSS {summary['peak_rss_mib']:.0f} MiB; unauthorized "
+        f"blocked {_pct(e['unauthorized_blocked'])}, collateral civilian "
+        f"{_pct(e['collateral_civilian'])}, authorized {_pct(e['collateral_authorized'])}\n"
+        f"results: {target}/ — open {target}/report.html")
+
+
+def _pct(x) -> str:
+    return "—" if x is None else f"{100 * x:.1f} %"
+
+
+@scenarios_app.command("list")
+def scenarios_list() -> None:
+    """The built-in scenarios with their descriptions."""
+    table = Table(title="built-in scenarios (leotwin scenarios show NAME)")
+    table.add_column("name")
+    table.add_column("description")
+    for name, path in sorted(builtin_scenarios().items()):
+        loaded = load_scenario(path)
+        table.add_row(name + (" (default)" if name == DEFAULT_SCENARIO else ""),
+                      loaded.scenario.description)
+    Console(width=max(120, Console().width)).print(table)
+
+
+@scenarios_app.command("show")
+def scenarios_show(name: Annotated[str, typer.Argument(help="Built-in scenario name.")]) -> None:
+    """Print a built-in scenario's YAML (usable as a file: leotwin scenarios show X > x.yaml)."""
+    paths = builtin_scenarios()
+    if name not in paths:
+        raise InputError(f"unknown scenario '{name}': expected one of {', '.join(sorted(paths))}",
+                         source="NAME")
+    sys.stdout.write(paths[name].read_text())
+
+
+TEMPLATE = '''\
+# A leotwin scenario. Validate: leotwin policy check FILE   Run: leotwin run FILE
+name: {name}
+description: what this scenario asks, in one sentence
+sources: [FACTS.md section 4]       # where its assumptions come from
+seed: 1                             # synthetic populations are drawn from it
+
+time: {{start: 2026-02-09T18:00:00Z, duration: 6h, step: 60s}}
+constellation: {{builtin: starlink-gen1}}   # or {{tle: file.tle}} / {{omm: file.json}}
+
+ground:
+  regions: [UA]                     # coverage on H3 cells of these regions (ISO codes or zones)
+  h3_res: 5
+  min_elevation_deg: 25
+  populations:                      # synthetic terminals, seeded
+    - {{region: UA, count: 200, prefix: CIV, plan: residential, actual_user: civilian}}
+  gateways: bundled                 # or a CSV: id,lat_deg,lon_deg[,alt_m]
+  pops: bundled
+
+network:
+  isl: plus-grid                    # plus-grid, none, nearest-k
+  rtt_terminals: [KYIV-1]           # routed to their PoP every instant
+  rule: highest-elevation           # or least-latency (scheduler, every 15 s at :12/:27/:42/:57)
+
+regions:                            # custom zones (polygon [lon, lat] ring, geojson file or cells)
+  zone_a: {{polygon: [[36, 47], [39, 47], [39, 49], [36, 49], [36, 47]]}}
+
+terminals:
+  - {{id: KYIV-1, plan: roam, lat: 50.45, lon: 30.52, actual_user: authorized,
+     whitelisted: [UA]}}
+
+policy:
+  log:
+    - id: example-cap
+      requested_at: 2026-02-01
+      requested_by: a ministry
+      decided_by: the operator
+      decision: granted
+      reason: why it was asked
+      change: {{speed_cap: {{region: UA, max_kmh: 75}}}}
+  detection:
+    - {{rule: denied_for, reasons: [REGION_INACTIVE], minutes: 30, delay_minutes: 60}}
+
+outputs: {{positions: false, report: true}}
+'''
+
+
+@scenarios_app.command("new")
+def scenarios_new(
+    name: Annotated[str, typer.Argument(help="Scenario name; writes NAME.yaml.")],
+    out: Annotated[Path | None, typer.Option(help="File to write (default NAME.yaml).")] = None,
+) -> None:
+    """Write a commented scenario template."""
+    target = out or Path(f"{name}.yaml")
+    if target.exists():
+        raise InputError(f"'{target}' exists: choose another name or --out", source="--out")
+    from leotwin.io.atomic import atomic_output
+
+    with atomic_output(target) as tmp:
+        tmp.write_text(TEMPLATE.format(name=name))
+    load_scenario(target)  # the template is valid
+    Console(stderr=True).print(f"wrote {target}; run it with: leotwin run {target}")

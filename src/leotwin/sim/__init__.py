@@ -1,0 +1,1 @@
+"""Scenarios end to end: the scenario file, the runner and its backends, results."""

@@ -1,0 +1,135 @@
+"""Load a scenario (a built-in name or a file) and check it completely before anything runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from leotwin.errors import InputError
+from leotwin.io.text import read_text
+from leotwin.io.yamlfile import line_at, load_yaml
+from leotwin.orbits.catalog import CATALOG
+from leotwin.policy.load import LoadedPolicy, _region_known, check_meaning, resolve_scenario
+from leotwin.policy.schema import PolicyFile
+from leotwin.sim.scenario import Scenario
+from leotwin.timegrid.grid import TimeGrid
+
+
+@dataclass
+class LoadedScenario:
+    scenario: Scenario
+    policy: LoadedPolicy
+    source: str
+    raw: object
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.source).parent
+
+    def path(self, text: str) -> Path:
+        """A file named in the scenario, relative to the scenario's folder."""
+        p = Path(text)
+        return p if p.is_absolute() else self.folder / p
+
+    def grid(self) -> TimeGrid:
+        t = self.scenario.time
+        try:
+            return TimeGrid.from_span(t.start, t.duration, t.step)
+        except InputError as exc:
+            key = {"--start": "start", "--duration": "duration", "--step": "step"}.get(
+                exc.source or "", "step")
+            raise InputError(exc.message, source=self.source,
+                             line=line_at(self.raw, ("time", key)), field=f"time.{key}") from None
+
+
+def _error(exc: ValidationError, raw, source) -> InputError:
+    err = exc.errors()[0]
+    loc = tuple(err["loc"])
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = f"unknown key '{loc[-1]}': check its spelling and place"
+    elif err["type"] == "literal_error":
+        msg = f"{msg}, got {err.get('input')!r}"
+    return InputError(msg, source=source, line=line_at(raw, loc),
+                      field=".".join(str(p) for p in loc))
+
+
+def load_scenario(ref: str | Path) -> LoadedScenario:
+    path = resolve_scenario(ref)
+    raw = load_yaml(read_text(path), str(path))
+    if not isinstance(raw, dict):
+        raise InputError("expected a YAML mapping with name, time and constellation",
+                         source=path, line=1)
+    for key in ("time", "constellation"):
+        if key not in raw:
+            raise InputError(f"missing section '{key}'", source=path, line=1, field=key)
+    try:
+        scenario = Scenario.model_validate(raw)
+        policy_doc = PolicyFile.model_validate({**raw, "policy": raw.get("policy") or {}})
+    except ValidationError as exc:
+        raise _error(exc, raw, str(path)) from None
+    policy = LoadedPolicy(policy_doc, str(path), raw)
+    check_meaning(policy)
+    loaded = LoadedScenario(scenario, policy, str(path), raw)
+    _check(loaded)
+    return loaded
+
+
+def _check(loaded: LoadedScenario) -> None:
+    s, src, raw = loaded.scenario, loaded.source, loaded.raw
+    c = s.constellation
+    if c.builtin is not None and c.builtin not in CATALOG:
+        raise InputError(f"unknown constellation '{c.builtin}': expected one of "
+                         f"{', '.join(CATALOG)}", source=src,
+                         line=line_at(raw, ("constellation", "builtin")),
+                         field="constellation.builtin")
+    for key in ("tle", "omm"):
+        value = getattr(c, key)
+        if value is not None and not loaded.path(value).is_file():
+            raise InputError(f"file '{value}' not found (paths are relative to the scenario)",
+                             source=src, line=line_at(raw, ("constellation", key)),
+                             field=f"constellation.{key}")
+    doc = loaded.policy.doc
+    for k, region in enumerate(s.ground.regions):
+        if not _region_known(doc, region):
+            raise InputError(f"unknown region '{region}': expected an ISO code, a country name "
+                             "or a zone declared under regions", source=src,
+                             line=line_at(raw, ("ground", "regions", k)),
+                             field=f"ground.regions.{k}")
+    plans = set(loaded.policy.doc.policy.plans) | {"residential", "roam", "maritime",
+                                                     "aviation", "government"}
+    accounts = {a.id for a in doc.policy.accounts}
+    for k, pop in enumerate(s.ground.populations):
+        where = ("ground", "populations", k)
+        for attr in ("region", "registered_region"):
+            name = getattr(pop, attr)
+            if name is not None and not _region_known(doc, name):
+                raise InputError(f"unknown region '{name}'", source=src,
+                                 line=line_at(raw, (*where, attr)),
+                                 field=f"ground.populations.{k}.{attr}")
+        if pop.plan not in plans:
+            raise InputError(f"unknown plan '{pop.plan}'", source=src,
+                             line=line_at(raw, (*where, "plan")),
+                             field=f"ground.populations.{k}.plan")
+        if pop.account is not None and pop.account not in accounts:
+            raise InputError(f"unknown account '{pop.account}'", source=src,
+                             line=line_at(raw, (*where, "account")),
+                             field=f"ground.populations.{k}.account")
+    ids = {t.id for t in s.terminals}
+    for k, t in enumerate(s.terminals):
+        if t.lat is None or t.lon is None:
+            raise InputError(f"terminal {t.id} needs lat and lon to take part in a run",
+                             source=src, line=line_at(raw, ("terminals", k)),
+                             field=f"terminals.{k}")
+    for k, tid in enumerate(s.network.rtt_terminals):
+        if tid not in ids:
+            raise InputError(f"rtt terminal '{tid}' is not among the scenario's terminals",
+                             source=src, line=line_at(raw, ("network", "rtt_terminals", k)),
+                             field=f"network.rtt_terminals.{k}")
+    grid = loaded.grid()
+    if grid.count < 2:
+        raise InputError("the time step is as long as the window or longer: expected at least "
+                         "two instants", source=src, line=line_at(raw, ("time", "step")),
+                         field="time.step")

@@ -1,0 +1,195 @@
+"""``report.html``: a self-contained page (figures embedded as PNG, no network needed).
+
+Contents: the main numbers with units; maps of the coverage regions' H3 cells coloured by
+covered fraction and by policy status at the window's end, over the bundled country outlines;
+the policy log as a timeline (granted and refused; detections); RTT to the PoP over time and its
+distribution for the routed terminals; the enforcement table.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pyarrow.parquet as pq
+from matplotlib.collections import PolyCollection
+
+STATUS_COLOURS = {"active": "#2e7d32", "not_licensed": "#9e9e9e", "inactive": "#c62828",
+                  "blacklisted": "#000000", "waitlisted": "#f9a825", "test": "#1565c0"}
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _countries(ax, bounds) -> None:
+    from leotwin.ground.regions import countries
+
+    west, south, east, north = bounds
+    for region in countries().regions:
+        b = region.bounds
+        if b[2] < west or b[0] > east or b[3] < south or b[1] > north:
+            continue
+        for poly in region.geometry.geoms:
+            x, y = poly.exterior.xy
+            ax.plot(x, y, color="#555555", linewidth=0.5)
+
+
+def cell_map(coverage, column: str, title: str, status: bool = False) -> str:
+    import h3
+
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    polys = [[(lon, lat) for lat, lon in h3.cell_to_boundary(c)]
+             for c in coverage["h3_cell"]]
+    if status:
+        colours = [STATUS_COLOURS.get(v, "#ff00ff") for v in coverage[column]]
+        coll = PolyCollection(polys, facecolors=colours, edgecolors="none")
+        for name, colour in STATUS_COLOURS.items():
+            if name in set(coverage[column]):
+                ax.plot([], [], "s", color=colour, label=name)
+        ax.legend(loc="lower left", fontsize=8)
+    else:
+        coll = PolyCollection(polys, array=np.asarray(coverage[column], float), cmap="viridis",
+                              edgecolors="none")
+        coll.set_clim(0, 1)
+        fig.colorbar(coll, ax=ax, label="covered fraction of instants")
+    ax.add_collection(coll)
+    lons = np.array([p[0] for poly in polys for p in poly])
+    lats = np.array([p[1] for poly in polys for p in poly])
+    pad = 1.0
+    bounds = (lons.min() - pad, lats.min() - pad, lons.max() + pad, lats.max() + pad)
+    _countries(ax, bounds)
+    ax.set_xlim(bounds[0], bounds[2])
+    ax.set_ylim(bounds[1], bounds[3])
+    ax.set_aspect(1 / np.cos(np.radians(lats.mean())))
+    ax.set_xlabel("longitude (°)")
+    ax.set_ylabel("latitude (°)")
+    ax.set_title(title)
+    return _png(fig)
+
+
+def timeline(log) -> str:
+    fig, ax = plt.subplots(figsize=(9, 0.45 * max(4, len(log["id"])) + 1))
+    times = log["effective_at"]
+    order = np.argsort(times)
+    for row, k in enumerate(order):
+        granted = log["decision"][k] == "granted"
+        colour = ("#6a1b9a" if log["origin"][k] == "detection" else
+                  "#2e7d32" if granted else "#c62828")
+        ax.plot(times[k], row, "o" if granted else "x", color=colour, markersize=8)
+        ax.text(times[k], row + 0.25, f" {log['id'][k]} ({log['change_kind'][k]}, "
+                f"{log['decision'][k]})", fontsize=7, color=colour)
+    ax.set_yticks([])
+    ax.set_title("policy log: granted (●), refused (×), detections (purple), by effective time")
+    fig.autofmt_xdate()
+    return _png(fig)
+
+
+def rtt_plots(rtt) -> tuple[str, str]:
+    fig, ax = plt.subplots(figsize=(9, 4))
+    fig2, ax2 = plt.subplots(figsize=(9, 3.5))
+    for tid in sorted(set(rtt["terminal_id"])):
+        sel = np.array(rtt["terminal_id"]) == tid
+        t = np.array(rtt["time"])[sel]
+        v = np.array(rtt["rtt_ms"], dtype=float)[sel]
+        ax.plot(t, v, linewidth=0.8, label=tid)
+        ok = np.isfinite(v)
+        if ok.any():
+            label = f"{tid} (median {np.median(v[ok]):.1f})"
+            ax2.hist(v[ok], bins=40, histtype="step", label=label)
+    for a in (ax, ax2):
+        a.legend(fontsize=7)
+    ax.set_ylabel("RTT to PoP (ms, propagation only)")
+    ax.set_title("RTT over time")
+    fig.autofmt_xdate()
+    ax2.set_xlabel("RTT (ms)")
+    ax2.set_ylabel("instants")
+    ax2.set_title("RTT distribution")
+    return _png(fig), _png(fig2)
+
+
+def write_report(folder: str | Path) -> Path:
+    folder = Path(folder)
+    summary = json.loads((folder / "summary.json").read_text())
+    coverage = pq.read_table(folder / "coverage.parquet").to_pydict()
+    log = pq.read_table(folder / "policy_log.parquet").to_pydict()
+    log["effective_at"] = np.array([np.datetime64(t.replace(tzinfo=None), "ns")
+                                    for t in log["effective_at"]])
+    rtt = pq.read_table(folder / "rtt.parquet").to_pydict()
+    rtt["time"] = [np.datetime64(t.replace(tzinfo=None), "ns") for t in rtt["time"]]
+    e = summary["enforcement"]
+    parts = [f"<h1>leotwin run: {html.escape(summary['scenario'])}</h1>",
+             f"<p>{html.escape(summary.get('description') or '')}</p>",
+             "<h2>Main numbers</h2><table>"]
+    numbers = [("window", f"{summary['start']} → {summary['end']}, step {summary['step_s']:g} s "
+                          f"({summary['instants']} instants)"),
+               ("constellation", f"{summary['constellation']} ({summary['satellites']:,} "
+                                 "satellites)"),
+               ("terminals", f"{summary['terminals']:,}"),
+               ("terminal-time allowed", _pct(summary["decisions"]["allowed_fraction"])),
+               ("deactivations by detection", str(summary["decisions"]["deactivations"])),
+               ("RTT to PoP, median / p95", f"{_num(summary['rtt_ms']['median'])} / "
+                                             f"{_num(summary['rtt_ms']['p95'])} ms")]
+    for name, c in summary["coverage"].items():
+        numbers.append((f"coverage {name}", f"{_pct(c['covered_fraction'])} of area-time; "
+                        f"mean {c['mean_visible']:.1f} satellites ≥ mask; longest gap "
+                        f"{c['max_gap_s']:.0f} s; {c['cells']:,} cells, {c['area_km2']:,.0f} km²; "
+                        f"active area at end {_pct(c['active_area_fraction_at_end'])}"))
+    parts += [f"<tr><th>{html.escape(a)}</th><td>{html.escape(b)}</td></tr>" for a, b in numbers]
+    parts.append("</table><h2>Enforcement</h2><table id='enforcement'>"
+                 "<tr><th>measure</th><th>value</th></tr>")
+    ttd = e["time_to_deactivation_s"]
+    rows = [("unauthorized terminal-time blocked", _pct(e["unauthorized_blocked"])),
+            ("authorized terminal-time blocked (collateral)", _pct(e["collateral_authorized"])),
+            ("civilian terminal-time blocked (collateral)", _pct(e["collateral_civilian"])),
+            ("time to deactivation, median / max",
+             f"{_num(ttd['median'])} / {_num(ttd['max'])} s ({ttd['deactivated']} deactivated, "
+             f"{ttd['used_and_never_deactivated']} used and never deactivated)")]
+    parts += [f"<tr><td>{a}</td><td>{b}</td></tr>" for a, b in rows]
+    parts.append("</table>")
+    if coverage["h3_cell"]:
+        parts.append("<h2>Coverage</h2>")
+        parts.append(_img(cell_map(coverage, "covered_fraction", "H3 cells: covered fraction"),
+                          "coverage map"))
+        parts.append(_img(cell_map(coverage, "status_at_end", "H3 cells: policy status at the "
+                                   "end of the window", status=True), "policy status map"))
+    parts.append("<h2>Policy log</h2>")
+    parts.append(_img(timeline(log), "policy timeline"))
+    if rtt["time"]:
+        over, dist = rtt_plots(rtt)
+        parts += ["<h2>Round-trip time</h2>", _img(over, "RTT over time"),
+                  _img(dist, "RTT distribution")]
+    if summary.get("sources"):
+        parts.append("<h2>Sources</h2><ul>" + "".join(f"<li>{html.escape(x)}</li>"
+                                                      for x in summary["sources"]) + "</ul>")
+    page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>leotwin — "
+            f"{html.escape(summary['scenario'])}</title><style>body{{font-family:sans-serif;"
+            "max-width:1000px;margin:auto}}table{{border-collapse:collapse}}td,th{{border:1px "
+            "solid #ccc;padding:4px 8px;text-align:left}}img{{max-width:100%}}</style></head>"
+            "<body>" + "\n".join(parts) + "</body></html>")
+    path = folder / "report.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def _img(data: str, alt: str) -> str:
+    return f"<img alt='{alt}' src='data:image/png;base64,{data}'>"
+
+
+def _pct(x) -> str:
+    return "—" if x is None else f"{100 * x:.1f} %"
+
+
+def _num(x) -> str:
+    return "—" if x is None else f"{x:.1f}"

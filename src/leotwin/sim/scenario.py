@@ -1,0 +1,109 @@
+"""The scenario file: one YAML file for a whole run, validated before anything runs.
+
+Sections (all but ``time`` and ``constellation`` optional):
+
+``name``, ``description``, ``sources``  what the scenario models and where its assumptions come from
+``seed``                                random seed (synthetic populations)
+``time``                                ``{start, duration, step}`` (ISO 8601; durations: 6h, 60s)
+``constellation``                       ``{builtin: NAME}`` or ``{tle: FILE}`` or ``{omm: FILE}``
+``ground``                              coverage ``regions`` (ISO codes or zones), ``h3_res``,
+                                        ``min_elevation_deg``, synthetic ``populations``,
+                                        ``gateways``/``pops`` (``bundled`` or a CSV)
+``network``                             ``isl`` (plus-grid, none, nearest-k), ``rtt_terminals``
+                                        (ids whose path to their PoP is routed), slot period/offset,
+                                        assignment ``rule``, ``fibre_stretch``
+``regions``, ``terminals``, ``policy``  as in a policy file (``policy.schema``)
+``outputs``                             ``positions`` (write the satellite positions table),
+                                        ``report``
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from leotwin.policy.schema import PolicySection, Terminal, UserClass, Zone
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TimeWindow(Strict):
+    start: str
+    duration: str
+    step: str
+
+    @field_validator("start", "duration", "step", mode="before")
+    @classmethod
+    def _text(cls, v):
+        return v.isoformat() if hasattr(v, "isoformat") else str(v)
+
+
+class ConstellationRef(Strict):
+    builtin: str | None = None
+    tle: str | None = None
+    omm: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> ConstellationRef:
+        if sum(x is not None for x in (self.builtin, self.tle, self.omm)) != 1:
+            raise ValueError("give exactly one of builtin, tle or omm")
+        return self
+
+
+class Population(Strict):
+    """Synthetic terminals inside a region (seeded)."""
+
+    region: str
+    count: int = Field(gt=0, le=1_000_000)
+    mode: Literal["uniform", "clustered"] = "uniform"
+    centers: list[tuple[float, float]] = []
+    spread_km: float = Field(default=50.0, gt=0)
+    prefix: str = "P"
+    plan: str = "residential"
+    account: str | None = None
+    actual_user: UserClass | None = None
+    registered_fraction: float = Field(default=0.0, ge=0, le=1)
+    registered_region: str | None = None
+    speed_kmh: float = Field(default=0.0, ge=0)
+    alt_m: float = 0.0
+
+
+class Ground(Strict):
+    regions: list[str] = []
+    h3_res: int = Field(default=5, ge=0, le=15)
+    min_elevation_deg: float = Field(default=25.0, ge=0, lt=90)
+    populations: list[Population] = []
+    gateways: str = "bundled"
+    pops: str = "bundled"
+
+
+class Network(Strict):
+    isl: Literal["plus-grid", "none", "nearest-k"] = "plus-grid"
+    rtt_terminals: list[str] = []
+    rule: Literal["highest-elevation", "least-latency"] = "highest-elevation"
+    slot_period_s: float = Field(default=15.0, gt=0)
+    slot_offset_s: float = Field(default=12.0, ge=0)
+    fibre_stretch: float = Field(default=1.5, ge=1)
+
+
+class Outputs(Strict):
+    positions: bool = False
+    report: bool = True
+
+
+class Scenario(Strict):
+    name: str
+    description: str = ""
+    sources: list[str] = []
+    seed: int = 0
+    time: TimeWindow
+    constellation: ConstellationRef
+    ground: Ground = Ground()
+    network: Network = Network()
+    regions: dict[str, Zone] = {}
+    terminals: list[Terminal] = []
+    policy: PolicySection = PolicySection()
+    outputs: Outputs = Outputs()
