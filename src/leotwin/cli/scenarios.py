@@ -71,8 +71,14 @@ def run(
         raise InputError(f"'{target}' exists: choose another --out or pass --overwrite",
                          source="--out")
     check_writable(target.parent / (target.name + ".check"))
+    import signal
+
     from leotwin.sim.runner import run_scenario
 
+    def _terminate(signum, frame):  # SIGTERM behaves like Ctrl-C: clean up, leave nothing
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
     bar = _Bar()
     try:
         summary = run_scenario(loaded, target, backend=backend, workers=workers,
@@ -178,3 +184,47 @@ def scenarios_new(
         tmp.write_text(TEMPLATE.format(name=name))
     load_scenario(target)  # the template is valid
     Console(stderr=True).print(f"wrote {target}; run it with: leotwin run {target}")
+
+
+@app.command()
+def diff(
+    run_a: Annotated[Path, typer.Argument(help="Results directory A.")],
+    run_b: Annotated[Path, typer.Argument(help="Results directory B.")],
+    out: Annotated[Path | None, typer.Option(help="HTML report (default: diff.html in B).")
+                   ] = None,
+) -> None:
+    """What changed between two runs: cells (coverage, policy status), terminals (decisions),
+    routed terminals (RTT); a table and a map."""
+    from leotwin.io.atomic import atomic_output
+    from leotwin.sim.diff import diff_html, diff_runs
+
+    d = diff_runs(run_a, run_b)
+    target = out or Path(run_b) / "diff.html"
+    with atomic_output(target) as tmp:
+        tmp.write_text(diff_html(d), encoding="utf-8")
+    counts = ", ".join(f"{v} {k}" for k, v in d["counts"].items() if v)
+    routed = "; ".join(f"{r['terminal_id']} {_ms(r['median_rtt_ms_a'])} → "
+                       f"{_ms(r['median_rtt_ms_b'])}" for r in d["routed"])
+    Console(highlight=False, soft_wrap=True).print(
+        f"{d['scenario_a']} → {d['scenario_b']}: cells: {counts or 'no change'}; "
+        f"{len(d['terminals'])} terminals changed service; median RTT of routed terminals "
+        f"(allowed instants): {routed or '—'}\nreport: {target}")
+
+
+def _ms(x) -> str:
+    return "—" if x is None else f"{x:.1f} ms"
+
+
+@app.command()
+def export(
+    run: Annotated[Path, typer.Argument(help="Results directory.")],
+    format: Annotated[str, typer.Option("--format", help="geojson, czml, kml, oem or csv.")],
+    table: Annotated[str | None, typer.Option(help="Table for csv: coverage, rtt, decisions, "
+                                                   "terminals, policy_log, positions.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output file (default: in RUN).")] = None,
+) -> None:
+    """Export a run: GeoJSON of cells and terminals, CZML/OEM satellite ephemerides, KML, CSV."""
+    from leotwin.export.runs import export_run
+
+    target = export_run(run, format, out, table)
+    Console(stderr=True, highlight=False).print(f"wrote {target}")

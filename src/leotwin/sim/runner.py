@@ -63,6 +63,7 @@ class Plan:
     term_alt_km: np.ndarray
     term_mask: np.ndarray
     keep_positions: bool
+    keep_velocities: bool = False
 
 
 @dataclass
@@ -71,6 +72,7 @@ class Chunk:
     tallies: list[_Tally]
     in_view: np.ndarray  # (t, K) bool
     r: np.ndarray | None  # (N, t, 3) ITRF km when the parent needs positions
+    v: np.ndarray | None = None  # (N, t, 3) ITRF km/s when positions are written
 
 
 _PLAN: dict = {}
@@ -81,7 +83,8 @@ def compute_chunk(bounds: tuple[int, int], plan: Plan | None = None) -> Chunk:
     plan = plan or _PLAN["plan"]
     a, b = bounds
     sub = plan.grid.block(a, b)
-    r = propagate(plan.sats, sub, PropagationOptions(geodetic=False)).r_km
+    eph = propagate(plan.sats, sub, PropagationOptions(geodetic=False))
+    r = eph.r_km
     tallies = []
     for cells in plan.cells:
         counter = _DenseVisibility(cells, plan.mask_deg)
@@ -93,7 +96,8 @@ def compute_chunk(bounds: tuple[int, int], plan: Plan | None = None) -> Chunk:
         index = VisibilityIndex(site, enu_basis(plan.term_lat, plan.term_lon)[2], plan.term_mask)
         for t in range(sub.count):
             in_view[t] = index.counts(r[:, t]) > 0
-    return Chunk(a, tallies, in_view, r if plan.keep_positions else None)
+    return Chunk(a, tallies, in_view, r if plan.keep_positions else None,
+                 eph.v_km_s if plan.keep_velocities else None)
 
 
 def _chunks(plan: Plan, backend: str, workers: int, scheduler: str | None
@@ -229,7 +233,8 @@ def run_scenario(loaded: LoadedScenario, out: Path, *, backend: str = "serial",
     alt_m = np.array([t.alt_m for t in terminals], dtype=np.float64)
     rtt_ids = list(s.network.rtt_terminals)
     plan = Plan(sats, grid, cells, s.ground.min_elevation_deg, lat, lon, alt_m / 1000.0,
-                np.full(k, s.ground.min_elevation_deg), bool(rtt_ids) or s.outputs.positions)
+                np.full(k, s.ground.min_elevation_deg), bool(rtt_ids) or s.outputs.positions,
+                s.outputs.positions)
     access = None
     if rtt_ids:
         idx = [next(j for j, t in enumerate(terminals) if t.id == r) for r in rtt_ids]
@@ -250,6 +255,7 @@ def run_scenario(loaded: LoadedScenario, out: Path, *, backend: str = "serial",
     tallies: list[_Tally | None] = [None] * len(cells)
     rtt_rows: dict[str, list] = {c: [] for c in ("time", "terminal_id", "pop", "rtt_ms",
                                                   "hops", "gateway", "serving_sat", "path")}
+    _clean_stale(out)
     tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -305,6 +311,19 @@ def run_scenario(loaded: LoadedScenario, out: Path, *, backend: str = "serial",
     return summary
 
 
+def _clean_stale(out: Path) -> None:
+    """Remove temporary directories of runs that were killed outright (SIGKILL, power loss):
+    ``.NAME.partial-PID`` whose process is gone."""
+    for stale in out.parent.glob(f".{out.name}.partial-*"):
+        try:
+            pid = int(stale.name.rsplit("-", 1)[1])
+            os.kill(pid, 0)
+        except (ValueError, ProcessLookupError):
+            shutil.rmtree(stale, ignore_errors=True)
+        except PermissionError:
+            pass
+
+
 def _rtt_rows(rows, now, ids, step, sats, access) -> None:
     for j, tid in enumerate(ids):
         length = step.length_km[j]
@@ -334,8 +353,8 @@ def _write_positions(tmp, writer, sats, grid, chunk):
     r = chunk.r
     lat, lon, alt = ecef_to_geodetic(r[..., 0], r[..., 1], r[..., 2])
     err = np.where(np.isfinite(r[..., 0]), 0, 1).astype(np.uint8)
-    eph = Ephemeris(sats.ids, sub, "itrf", r, np.full_like(r, np.nan), err, lat, lon, alt)
-    table = ephemeris_table(eph).drop_columns(["vx_km_s", "vy_km_s", "vz_km_s"])
+    eph = Ephemeris(sats.ids, sub, "itrf", r, chunk.v, err, lat, lon, alt)
+    table = ephemeris_table(eph)
     if writer is None:
         writer = pq.ParquetWriter(tmp / "positions.parquet", table.schema, compression="snappy",
                                   use_dictionary=["sat_id"])
