@@ -119,3 +119,10 @@ def test_example_of_every_mechanism(cli):
     code, out, _ = cli("decide", example, "--terminal", "T-FLEET", "--lat", "48.46", "--lon",
                        "35.05", "--time", "2022-10-05T00:00Z")
     assert json.loads(out)["reasons"] == ["FUNDING_SUSPENDED"]
+
+
+def test_yaml_boolean_ids_are_refused(cli, tmp_path):
+    path = tmp_path / "b.yaml"
+    path.write_text(GOOD.replace("- id: two", "- id: no"))
+    code, _, err = cli("policy", "check", path)
+    assert code == 2 and "put it in quotes" in err and "line 13" in err

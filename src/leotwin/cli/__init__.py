@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         print("leotwin: interrupted; no output was written", file=sys.stderr)
         return 130
     except typer.Exit as exc:
+        if exc.exit_code == 130:  # typer turns KeyboardInterrupt into Exit(130)
+            print("leotwin: interrupted; no output was written", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:
         return 0
@@ -69,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"leotwin: internal error: {type(exc).__name__}: {exc} "
               "(set LEOTWIN_DEBUG=1 for a traceback, and please report it)", file=sys.stderr)
         return 1
+    if result == 130:  # click returns typer's Exit(130) for Ctrl-C instead of raising it
+        print("leotwin: interrupted; no output was written", file=sys.stderr)
     return result if isinstance(result, int) else 0
 
 

@@ -36,6 +36,13 @@ Status = Literal["active", "not_licensed", "inactive", "blacklisted", "waitliste
 UserClass = Literal["authorized", "civilian", "unauthorized"]
 
 
+def _text_id(v):
+    if isinstance(v, bool):
+        raise ValueError("YAML read this id as true/false (yes, no, on and off are booleans in "
+                         "YAML): put it in quotes")
+    return str(v)
+
+
 def _to_ns(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
@@ -187,7 +194,7 @@ class LogEntry(Strict):
     @field_validator("id", mode="before")
     @classmethod
     def _id(cls, v):
-        return str(v)
+        return _text_id(v)
 
     @field_validator("requested_at", "effective_at", "until", mode="before")
     @classmethod
@@ -234,7 +241,7 @@ class Account(Strict):
     @field_validator("id", mode="before")
     @classmethod
     def _id(cls, v):
-        return str(v)
+        return _text_id(v)
 
 
 class Terminal(Strict):
@@ -252,7 +259,7 @@ class Terminal(Strict):
     @field_validator("id", mode="before")
     @classmethod
     def _id(cls, v):
-        return str(v)
+        return _text_id(v)
 
 
 class Zone(Strict):
