@@ -215,7 +215,8 @@ def test_p14_statement_as_a_refused_counterfactual(tmp_path):
     terminals: [{id: T, plan: government}]
     policy:
       log:
-""" + entry("off", "{set_status: {region: UA, status: inactive}}", at="2025-03-09",
+""" + entry("switch-off", "{set_status: {region: UA, status: inactive}}",
+                at="2025-03-09",
                 decision="refused"))
     assert decide(e, "T", KYIV, "2025-04-01") == (True, set())
     assert [x.decision for x in e.doc.policy.log] == ["refused"]

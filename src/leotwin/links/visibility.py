@@ -134,8 +134,11 @@ class VisibilityIndex:
             return empty
         sat_idx = np.flatnonzero(ok)
         units = sat_ecef[ok] / r[ok, None]
+        # single-threaded on purpose: with workers=-1 scipy runs Python threads whose C target
+        # can touch freed buffers when Ctrl-C interrupts the main thread (a segfault, seen in
+        # tests); one thread costs ~35 % on this call, and runs parallelise across processes
         found = self.tree.query_ball_point(units, self.cap_chord(float(r[ok].max())),
-                                           workers=-1, return_sorted=True)
+                                           return_sorted=True)
         lengths = np.fromiter((len(x) for x in found), dtype=np.int64, count=len(found))
         if lengths.sum() == 0:
             return empty
