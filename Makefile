@@ -1,5 +1,5 @@
 # The two commands of the README:
-#   make demo   sets everything up and runs the main job on a built-in constellation
+#   make demo   sets everything up and runs the main job: the built-in scenario ukraine-2026
 #   make test   sets everything up and runs the whole test suite (lint included)
 # Both are idempotent: the virtual environment is rebuilt only when pyproject.toml changes.
 
@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo demo-all test lint bench clean
 
 setup: $(STAMP)
 
@@ -17,10 +17,16 @@ $(STAMP): pyproject.toml scripts/setup.sh
 	touch $(STAMP)
 
 demo: setup
-	mkdir -p out
-	$(BIN)/leotwin constellations
-	$(BIN)/leotwin propagate --constellation starlink-gen1-shell1 --start 2026-01-01T00:00:00Z \
-		--duration 90m --step 60s --out out/starlink-gen1-shell1.parquet
+	mkdir -p results
+	$(BIN)/leotwin run ukraine-2026 --out results/ukraine-2026 --overwrite
+
+demo-all: setup
+	mkdir -p results
+	for s in ukraine-2022 crimea-2022 taiwan taiwan-activated front-2024 ukraine-2026 \
+		ukraine-2026-cap-only ukraine-2026-whitelist-only; do \
+		$(BIN)/leotwin run $$s --out results/$$s --overwrite || exit 1; done
+	$(BIN)/leotwin diff results/taiwan results/taiwan-activated
+	$(BIN)/leotwin diff results/ukraine-2026-cap-only results/ukraine-2026
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks scripts
@@ -32,4 +38,4 @@ bench: setup
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) out build *.egg-info src/*.egg-info
+	rm -rf $(VENV) out results build *.egg-info src/*.egg-info
