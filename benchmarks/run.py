@@ -355,8 +355,48 @@ def decisions(quick: bool) -> None:
           "km/h; the whitelist and the 75 km/h cap take effect inside the window).")
 
 
+def scenario(quick: bool) -> None:
+    """The default scenario end to end (``leotwin run ukraine-2026``), each backend in its own
+    process so wall time and peak memory are its own: serial vs process (2) vs dask (2)."""
+    import json
+    import subprocess
+    import tempfile
+
+    name = "ukraine-2026"
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in ("serial", "process", "dask"):
+            out = f"{tmp}/{backend}"
+            cmd = [sys.executable, "-c", (
+                "import resource, sys, time, json\n"
+                "from leotwin.sim.load import load_scenario\n"
+                "from leotwin.sim.runner import run_scenario\n"
+                "t = time.perf_counter()\n"
+                f"run_scenario(load_scenario({name!r}), {out!r}, backend={backend!r}, "
+                "workers=2)\n"
+                "self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+                "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+                "print(json.dumps([time.perf_counter() - t, self, kids]))")]
+            result = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            wall, rss, kids = json.loads(result.stdout.strip().splitlines()[-1])
+            rows.append((backend, wall, rss / 1024, kids / 1024))
+        tables = {b: {t: open(f"{tmp}/{b}/{t}.parquet", "rb").read()
+                      for t in ("coverage", "decisions", "rtt", "terminals")}
+                  for b in ("serial", "process", "dask")}
+    same = all(tables["serial"][t] == tables[b][t] for b in ("process", "dask")
+               for t in tables["serial"])
+    serial = rows[0][1]
+    print(f"\n### scenario: {name} end to end (leotwin run), 2 workers\n\nMachine: "
+          f"{machine()}\n\n| backend | wall s | ratio vs serial | peak RSS MiB (parent / "
+          "largest child) |\n|---|---|---|---|")
+    for backend, wall, rss, kids in rows:
+        print(f"| {backend} | {wall:.1f} | {serial / wall:.2f}x | {rss:.0f} / {kids:.0f} |")
+    print(f"\nParquet tables byte-identical across backends: {same}.")
+
+
 BENCHMARKS = {"propagation": propagation, "coverage": coverage, "visibility": visibility,
-              "routing": routing, "fidelity": fidelity, "decisions": decisions}
+              "routing": routing, "fidelity": fidelity, "decisions": decisions,
+              "scenario": scenario}
 
 
 def main() -> None:
