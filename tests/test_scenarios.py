@@ -122,6 +122,7 @@ def test_exports(small_runs, cli, tmp_path):
     geo = json.loads((tmp_path / "x.geojson").read_text())
     kinds = [f["properties"]["kind"] for f in geo["features"]]
     assert kinds.count("terminal") == 41 and kinds.count("cell") > 10
+    assert kinds.count("region") == 2
     czml = json.loads((tmp_path / "x.czml").read_text())
     assert czml[0]["id"] == "document" and len(czml) == 1157
     oem = (tmp_path / "x.oem").read_text().splitlines()
@@ -232,3 +233,19 @@ def test_default_scenario_is_in_the_readme():
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     assert "leotwin run ukraine-2026" in readme or "make demo" in readme
     assert os.path.exists(builtin_scenarios()["ukraine-2026"])
+
+
+def test_inline_walker_shells(cli, tmp_path, data_dir):
+    text = (data_dir / "small-scenario.yaml").read_text().replace(
+        "constellation: {builtin: hypatia-kuiper-630}",
+        "constellation:\n  shells:\n    - {name: A, planes: 12, sats_per_plane: 20, "
+        "inclination_deg: 53, altitude_km: 550, phasing_f: 5}")
+    path = tmp_path / "shells.yaml"
+    path.write_text(text)
+    code, _, err = cli("run", path, "--out", tmp_path / "run")
+    assert code == 0, err
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["satellites"] == 240 and "1 shells" in summary["constellation"]
+    path.write_text(text.replace("phasing_f: 5", "phasing_f: 40"))
+    code, _, err = cli("run", path, "--out", tmp_path / "run2")
+    assert code == 2 and "phasing F" in err and "constellation.shells.0" in err

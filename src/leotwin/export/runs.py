@@ -1,7 +1,8 @@
 """Exports of a results directory: GeoJSON, CZML, KML, CCSDS OEM, CSV.
 
-* ``geojson``: RFC 7946 FeatureCollection of the coverage cells (H3 polygons with coverage and
-  policy status) and the terminals (points with allowed share, ground-truth label, deactivation).
+* ``geojson``: RFC 7946 FeatureCollection of the coverage regions (polygons), the coverage cells
+  (H3 polygons with coverage and policy status) and the terminals (points with allowed share,
+  ground-truth label, deactivation).
 * ``czml``: satellite tracks for Cesium (``czml3``), from ``positions.parquet`` (run the scenario
   with ``outputs: {positions: true}``), Earth-fixed (FIXED) Cartesian metres.
 * ``kml``: KML 2.2 (standard library): terminals as placemarks, cells as polygons.
@@ -63,7 +64,10 @@ def _cell_ring(cell: str) -> list[list[float]]:
 def _geojson(run: Path, tmp: Path, _) -> None:
     cov = _table(run, "coverage").to_pylist()
     terms = _table(run, "terminals").to_pylist()
-    feats = [{"type": "Feature", "geometry": {"type": "Polygon",
+    feats = []
+    if (run / "regions.geojson").exists():
+        feats += json.loads((run / "regions.geojson").read_text())["features"]
+    feats += [{"type": "Feature", "geometry": {"type": "Polygon",
                                               "coordinates": [_cell_ring(c["h3_cell"])]},
               "properties": {"kind": "cell", **{k: v for k, v in c.items()
                                                 if k not in ("lat_deg", "lon_deg")}}}

@@ -85,6 +85,15 @@ def _check(loaded: LoadedScenario) -> None:
                          f"{', '.join(CATALOG)}", source=src,
                          line=line_at(raw, ("constellation", "builtin")),
                          field="constellation.builtin")
+    for k, shell in enumerate(c.shells or []):
+        from leotwin.orbits.walker import WalkerShell
+
+        try:
+            WalkerShell(**shell.model_dump())
+        except InputError as exc:
+            raise InputError(exc.message, source=src,
+                             line=line_at(raw, ("constellation", "shells", k)),
+                             field=f"constellation.shells.{k}") from None
     for key in ("tle", "omm"):
         value = getattr(c, key)
         if value is not None and not loaded.path(value).is_file():

@@ -161,8 +161,15 @@ def _set_plan(plan: Plan | None = None) -> None:
 
 def satellites_of(loaded: LoadedScenario) -> tuple[SatelliteSet, np.ndarray]:
     c = loaded.scenario.constellation
-    if c.builtin is not None:
-        constellation = get_constellation(c.builtin)
+    if c.builtin is not None or c.shells is not None:
+        if c.builtin is not None:
+            constellation = get_constellation(c.builtin)
+        else:
+            from leotwin.orbits.catalog import Constellation
+            from leotwin.orbits.walker import WalkerShell
+
+            shells = tuple(WalkerShell(**sh.model_dump()) for sh in c.shells)
+            constellation = Constellation(loaded.scenario.name, shells, "scenario shells")
         sats = constellation.satellites()
         isl = loaded.scenario.network.isl
         edges = plus_grid(constellation) if isl == "plus-grid" else np.empty((0, 2), np.int64)
@@ -392,6 +399,12 @@ def _write_results(tmp, loaded, engine, grid, sats, terminals, cells, regions, t
             "max_gap_s": float(tally.max_run.max() * grid.step_ns / NS_PER_S),
             "active_area_fraction_at_end": float(area[status == 0].sum() / area.sum()),
         }
+    from shapely.geometry import mapping
+
+    (tmp / "regions.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"kind": "region", "region": name, "name": r.name},
+         "geometry": mapping(r.geometry)} for name, r in zip(s.ground.regions, regions,
+                                                              strict=True)]}))
     if tables:
         pq.write_table(pa.concat_tables(tables), tmp / "coverage.parquet")
     else:
@@ -442,7 +455,8 @@ def _write_results(tmp, loaded, engine, grid, sats, terminals, cells, regions, t
         "scenario": s.name, "description": s.description, "sources": s.sources,
         "start": ns_to_iso(grid.start_ns), "end": ns_to_iso(int(grid.ns[-1])),
         "step_s": grid.step_ns / NS_PER_S, "instants": steps, "seed": s.seed,
-        "constellation": s.constellation.builtin or s.constellation.tle or s.constellation.omm,
+        "constellation": (s.constellation.builtin or s.constellation.tle or s.constellation.omm
+                          or f"{len(sats)} satellites in {len(s.constellation.shells)} shells"),
         "satellites": len(sats), "terminals": k, "backend": backend,
         "workers": workers if backend != "serial" else 1,
         "coverage": region_summaries,

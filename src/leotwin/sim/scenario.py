@@ -5,7 +5,8 @@ Sections (all but ``time`` and ``constellation`` optional):
 ``name``, ``description``, ``sources``  what the scenario models and where its assumptions come from
 ``seed``                                random seed (synthetic populations)
 ``time``                                ``{start, duration, step}`` (ISO 8601; durations: 6h, 60s)
-``constellation``                       ``{builtin: NAME}`` or ``{tle: FILE}`` or ``{omm: FILE}``
+``constellation``                       ``{builtin: NAME}``, ``{tle: FILE}``, ``{omm: FILE}`` or
+                                        ``{shells: [{name, planes, sats_per_plane, …}]}``
 ``ground``                              coverage ``regions`` (ISO codes or zones), ``h3_res``,
                                         ``min_elevation_deg``, synthetic ``populations``,
                                         ``gateways``/``pops`` (``bundled`` or a CSV)
@@ -41,15 +42,41 @@ class TimeWindow(Strict):
         return v.isoformat() if hasattr(v, "isoformat") else str(v)
 
 
+class Shell(Strict):
+    """A Walker shell given inline (see ``orbits.walker.WalkerShell`` for the meaning)."""
+
+    name: str
+    planes: int = Field(ge=1)
+    sats_per_plane: int = Field(ge=1)
+    inclination_deg: float = Field(ge=0, le=180)
+    altitude_km: float | None = None
+    mean_motion_rev_day: float | None = None
+    phasing_f: int = Field(default=1, ge=0)
+    phasing: Literal["walker", "hypatia-half-slot"] = "walker"
+    raan_spread_deg: float = 360.0
+    raan0_deg: float = 0.0
+    eccentricity: float = Field(default=0.0, ge=0, lt=1)
+    arg_perigee_deg: float = 0.0
+    epoch: str = "2026-01-01T00:00:00Z"
+    bstar: float = 0.0
+
+    @field_validator("name", "epoch", mode="before")
+    @classmethod
+    def _text(cls, v):
+        return v.isoformat() if hasattr(v, "isoformat") else str(v)
+
+
 class ConstellationRef(Strict):
     builtin: str | None = None
     tle: str | None = None
     omm: str | None = None
+    shells: list[Shell] | None = None
 
     @model_validator(mode="after")
     def _one(self) -> ConstellationRef:
-        if sum(x is not None for x in (self.builtin, self.tle, self.omm)) != 1:
-            raise ValueError("give exactly one of builtin, tle or omm")
+        given = (self.builtin, self.tle, self.omm, self.shells)
+        if sum(x is not None for x in given) != 1:
+            raise ValueError("give exactly one of builtin, tle, omm or shells")
         return self
 
 
