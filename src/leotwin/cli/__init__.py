@@ -19,6 +19,9 @@ from leotwin.cli.policy import app as _policy_app
 from leotwin.cli.policy import policy_app as _policy_group
 from leotwin.cli.scenarios import app as _scenario_app
 from leotwin.cli.scenarios import scenarios_app as _scenarios_group
+from leotwin.cli.service import app as _service_app
+from leotwin.cli.service import audit_app as _audit_group
+from leotwin.cli.service import tokens_app as _tokens_group
 from leotwin.errors import InputError
 
 app = typer.Typer(
@@ -29,12 +32,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-for sub in (_orbits_app, _ground_app, _network_app, _policy_app, _scenario_app):
+for sub in (_orbits_app, _ground_app, _network_app, _policy_app, _scenario_app,
+            _service_app):
     for command in sub.registered_commands:
         app.registered_commands.append(command)
 app.add_typer(_regions_app, name="regions")
 app.add_typer(_policy_group, name="policy")
 app.add_typer(_scenarios_group, name="scenarios")
+app.add_typer(_tokens_group, name="tokens")
+app.add_typer(_audit_group, name="audit")
 
 
 def main(argv: list[str] | None = None) -> int:

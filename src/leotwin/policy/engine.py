@@ -268,7 +268,8 @@ class _Compiled:
             funded.append(not payers or any(state.payer_status.get(p, "active") == "active"
                                             for p in payers))
         self.unfunded = ~np.array(funded, dtype=bool) if n_t else np.zeros(0, bool)
-        self.test_ok = np.array([bool(t.account and engine.accounts[t.account].test_program)
+        self.test_ok = np.array([bool(t.account and t.account in engine.accounts
+                                      and engine.accounts[t.account].test_program)
                                  for t in engine.terminals], dtype=bool)
         # whitelists need an explicit registration; a waitlist also admits home-country users
         self.registered = {name: np.array([name in state.registered.get(t.id, set())

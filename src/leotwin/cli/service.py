@@ -1,0 +1,64 @@
+"""``leotwin serve``, ``leotwin tokens create`` and ``leotwin audit verify``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+app = typer.Typer()
+tokens_app = typer.Typer(help="Bearer tokens for the control plane.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail of the control plane.", no_args_is_help=True)
+Db = Annotated[str | None, typer.Option("--db", help="sqlite:///path or a file path "
+                                                     "(default: the user's data directory).")]
+
+
+@app.command()
+def serve(
+    scenario: Annotated[str, typer.Option(help="Scenario file or built-in name.")] = "ukraine",
+    db: Db = None,
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")
+                    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+) -> None:
+    """Start the control-plane API (OpenAPI at /openapi.json, API under /v1)."""
+    import uvicorn
+
+    from leotwin.service.app import create_app
+
+    app_ = create_app(scenario, db)
+    print(f"leotwin control plane for '{app_.state.loaded.scenario.name}', database "
+          f"{app_.state.store.path}; http://{host}:{port}/docs")
+    # access logs carry the method and path only; tokens travel in headers and are never logged
+    uvicorn.run(app_, host=host, port=port, log_level="warning")
+
+
+@tokens_app.command("create")
+def create(
+    role: Annotated[str, typer.Option(help="viewer, operator or admin.")],
+    db: Db = None,
+    label: Annotated[str | None, typer.Option(help="A note on who holds it.")] = None,
+) -> None:
+    """Create a bearer token; it is printed once, alone on the last line, and stored hashed."""
+    from leotwin.service.auth import create_token
+    from leotwin.service.store import Store
+
+    store = Store(db)
+    token = create_token(store, role, label)
+    print(f"created a {role} token in {store.path} (store it now: it is not shown again)")
+    print(token)
+
+
+@audit_app.command("verify")
+def verify(db: Db = None) -> None:
+    """Recompute the audit hash chain; exit 0 when intact, 1 when it was altered."""
+    from leotwin.service.store import Store, verify_audit
+
+    store = Store(db)
+    ok, message = verify_audit(store)
+    print(f"{store.path}: {message}")
+    if not ok:
+        raise typer.Exit(1)
+
+
+__all__ = ["app", "audit_app", "tokens_app"]

@@ -1,0 +1,431 @@
+"""The control-plane HTTP API (FastAPI), versioned under ``/v1``; OpenAPI at ``/openapi.json``.
+
+Roles: a ``viewer`` reads (decisions, terminals, policy); an ``operator`` also registers and
+changes terminals and files policy requests; an ``admin`` also decides requests and reads the
+audit trail.  401 without a valid token, 403 with a role too low, 422 for invalid payloads.
+
+The policy in force is the loaded scenario's policy log **plus** the requests granted through
+the API, and the terminal registry is the scenario's terminals **plus** those registered through
+the API (which take precedence).  The decision engine is rebuilt when the store changes.
+"""
+
+
+import json
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Literal
+
+import numpy as np
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from leotwin.errors import InputError
+from leotwin.policy.engine import PolicyEngine
+from leotwin.policy.load import _region_known, plans_of
+from leotwin.policy.schema import Change, LogEntry, PolicyFile, Terminal
+from leotwin.policy.state import as_of as policy_as_of
+from leotwin.policy.state import refused_until
+from leotwin.service.auth import RANK, role_of
+from leotwin.service.store import Store
+from leotwin.sim.load import LoadedScenario, load_scenario
+from leotwin.timegrid.grid import ns_to_iso, parse_time
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _time(v) -> int:
+    try:
+        return parse_time(v if isinstance(v, datetime) else str(v))
+    except InputError as exc:
+        raise ValueError(exc.message) from None
+
+
+class DecisionIn(Model):
+    terminal_id: str = Field(min_length=1, max_length=128)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    alt_m: float = Field(default=0.0, ge=-500, le=50_000)
+    speed_kmh: float = Field(default=0.0, ge=0, le=5_000)
+    time: int
+
+    _t = field_validator("time", mode="before")(lambda cls, v: _time(v))
+
+
+class DecisionBatch(Model):
+    decisions: list[DecisionIn] = Field(min_length=1, max_length=10_000)
+
+
+class DecisionOut(BaseModel):
+    terminal_id: str
+    time: str
+    allowed: bool
+    reasons: list[str]
+    explanation: str
+    serving_satellite: str | None = None
+    gateway: str | None = None
+
+
+class TerminalIn(Model):
+    terminal_id: str = Field(min_length=1, max_length=128)
+    account: str = Field(min_length=1, max_length=128)
+    plan: str
+    home_country: str | None = None
+    whitelisted: list[str] = []
+
+
+class PlanIn(Model):
+    plan: str
+
+
+class WhitelistIn(Model):
+    region: str
+    registered: bool = True
+
+
+class DeactivateIn(Model):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class RequestIn(Model):
+    change: dict
+    reason: str = Field(min_length=1, max_length=2000)
+    requested_by: str | None = Field(default=None, max_length=200)
+    effective_at: int | None = None
+    until: int | None = None
+
+    _t = field_validator("effective_at", "until", mode="before")(
+        lambda cls, v: None if v is None else _time(v))
+
+
+class DecideIn(Model):
+    decision: Literal["granted", "refused"]
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+bearer = HTTPBearer(auto_error=False)
+
+
+def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None) -> FastAPI:
+    store = Store(db)
+    loaded: LoadedScenario = load_scenario(scenario)
+    app = FastAPI(title="leotwin control plane", version="1",
+                  description="Authorization decisions with reasons, the terminal registry, "
+                              "policy requests and decisions, and the audit trail.")
+    cache: dict = {"version": None, "engine": None}
+
+    def engine() -> PolicyEngine:
+        version = store.version
+        if cache["version"] != version:
+            cache["engine"] = PolicyEngine(_policy_file(loaded, store))
+            cache["engine"].source = loaded.source
+            cache["version"] = version
+        return cache["engine"]
+
+    def who(minimum: str):
+        def check(cred: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> dict:
+            found = role_of(store, cred.credentials) if cred else None
+            if found is None:
+                raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a valid bearer token is "
+                                    "required", headers={"WWW-Authenticate": "Bearer"})
+            role, token_id = found
+            if RANK[role] < RANK[minimum]:
+                raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                    f"this needs the {minimum} role; the token is {role}")
+            return {"role": role, "actor": f"token:{token_id} ({role})"}
+        return check
+
+    Viewer = Annotated[dict, Depends(who("viewer"))]
+    Operator = Annotated[dict, Depends(who("operator"))]
+    Admin = Annotated[dict, Depends(who("admin"))]
+
+    @app.exception_handler(InputError)
+    async def _input_error(request: Request, exc: InputError):
+        from fastapi.responses import JSONResponse
+
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.get("/v1/health")
+    def health() -> dict:
+        return {"status": "ok", "scenario": loaded.scenario.name, "schema": "v1"}
+
+    @app.post("/v1/decisions", response_model=DecisionOut | list[DecisionOut])
+    def decisions(body: DecisionIn | DecisionBatch, _: Viewer):
+        items = body.decisions if isinstance(body, DecisionBatch) else [body]
+        e = engine()
+        allowed, _reasons = e.decide([d.terminal_id for d in items], [d.lat for d in items],
+                                    [d.lon for d in items], [d.alt_m for d in items],
+                                    [d.speed_kmh for d in items], [d.time for d in items])
+        out = []
+        for k, d in enumerate(items):
+            text = e.explain(d.terminal_id, d.lat, d.lon, d.alt_m, d.speed_kmh, d.time)
+            sat, gw = (_serving(loaded, d) if allowed[k] else (None, None))
+            out.append(DecisionOut(terminal_id=d.terminal_id, time=ns_to_iso(d.time),
+                                   allowed=bool(allowed[k]), reasons=text["reasons"],
+                                   explanation=text["explanation"], serving_satellite=sat,
+                                   gateway=gw))
+        return out if isinstance(body, DecisionBatch) else out[0]
+
+    def _check_terminal(t: TerminalIn | PlanIn | WhitelistIn) -> None:
+        doc = engine().doc
+        plan = getattr(t, "plan", None)
+        if plan is not None and plan not in plans_of(doc):
+            raise HTTPException(422, f"unknown plan '{plan}': expected one of "
+                                     f"{', '.join(plans_of(doc))}")
+        regions = list(getattr(t, "whitelisted", []) or [])
+        for extra in (getattr(t, "home_country", None), getattr(t, "region", None)):
+            if extra:
+                regions.append(extra)
+        for r in regions:
+            if not _region_known(doc, r):
+                raise HTTPException(422, f"unknown region '{r}'")
+
+    def _terminal_row(tid: str) -> dict:
+        rows = store.query("SELECT * FROM terminals WHERE terminal_id = ?", (tid,))
+        if not rows:
+            raise HTTPException(404, f"terminal '{tid}' is not registered")
+        r = rows[0]
+        r["whitelisted"] = json.loads(r["whitelisted"])
+        r["deactivated_at"] = ns_to_iso(r["deactivated_at"]) if r["deactivated_at"] else None
+        r["created_at"] = ns_to_iso(r["created_at"])
+        r["updated_at"] = ns_to_iso(r["updated_at"])
+        return r
+
+    @app.post("/v1/terminals", status_code=201)
+    def register(t: TerminalIn, user: Operator) -> dict:
+        _check_terminal(t)
+        now = time.time_ns()
+        try:
+            with store.write(user["actor"], "terminal.register", t.terminal_id,
+                             t.model_dump()) as db:
+                db.execute("INSERT INTO terminals (terminal_id, account, plan, home_country, "
+                           "whitelisted, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           (t.terminal_id, t.account, t.plan, t.home_country,
+                            json.dumps(t.whitelisted), now, now))
+        except Exception as exc:
+            if "UNIQUE" in str(exc) or "PRIMARY KEY" in str(exc):
+                raise HTTPException(409, f"terminal '{t.terminal_id}' is already "
+                                         "registered") from None
+            raise
+        return _terminal_row(t.terminal_id)
+
+    @app.get("/v1/terminals")
+    def terminals(_: Viewer, limit: int = 1000, offset: int = 0) -> list[dict]:
+        rows = store.query("SELECT terminal_id FROM terminals ORDER BY terminal_id LIMIT ? "
+                           "OFFSET ?", (max(0, min(limit, 10_000)), max(0, offset)))
+        return [_terminal_row(r["terminal_id"]) for r in rows]
+
+    @app.get("/v1/terminals/{terminal_id}")
+    def terminal(terminal_id: str, _: Viewer) -> dict:
+        return _terminal_row(terminal_id)
+
+    @app.patch("/v1/terminals/{terminal_id}")
+    def update_plan(terminal_id: str, body: PlanIn, user: Operator) -> dict:
+        _terminal_row(terminal_id)
+        _check_terminal(body)
+        with store.write(user["actor"], "terminal.plan", terminal_id, body.model_dump()) as db:
+            db.execute("UPDATE terminals SET plan = ?, updated_at = ? WHERE terminal_id = ?",
+                       (body.plan, time.time_ns(), terminal_id))
+        return _terminal_row(terminal_id)
+
+    @app.put("/v1/terminals/{terminal_id}/whitelist")
+    def whitelist(terminal_id: str, body: WhitelistIn, user: Operator) -> dict:
+        row = _terminal_row(terminal_id)
+        _check_terminal(body)
+        regions = set(row["whitelisted"])
+        (regions.add if body.registered else regions.discard)(body.region)
+        with store.write(user["actor"], "terminal.whitelist", terminal_id,
+                         body.model_dump()) as db:
+            db.execute("UPDATE terminals SET whitelisted = ?, updated_at = ? WHERE "
+                       "terminal_id = ?", (json.dumps(sorted(regions)), time.time_ns(),
+                                           terminal_id))
+        return _terminal_row(terminal_id)
+
+    @app.post("/v1/terminals/{terminal_id}/deactivate")
+    def deactivate(terminal_id: str, body: DeactivateIn, user: Operator) -> dict:
+        _terminal_row(terminal_id)
+        with store.write(user["actor"], "terminal.deactivate", terminal_id,
+                         body.model_dump()) as db:
+            db.execute("UPDATE terminals SET deactivated_at = ?, deactivation_reason = ?, "
+                       "updated_at = ? WHERE terminal_id = ?",
+                       (time.time_ns(), body.reason, time.time_ns(), terminal_id))
+        return _terminal_row(terminal_id)
+
+    def _request_row(rid: int) -> dict:
+        rows = store.query("SELECT * FROM requests WHERE id = ?", (rid,))
+        if not rows:
+            raise HTTPException(404, f"request {rid} does not exist")
+        r = rows[0]
+        r["change"] = json.loads(r["change"])
+        for k in ("requested_at", "effective_at", "until", "decided_at"):
+            r[k] = ns_to_iso(r[k]) if r[k] else None
+        return r
+
+    @app.post("/v1/policy/requests", status_code=201)
+    def file_request(body: RequestIn, user: Operator) -> dict:
+        try:
+            change = Change.model_validate(body.change)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise HTTPException(422, f"change: {err['msg'].removeprefix('Value error, ')} at "
+                                     f"{'.'.join(map(str, err['loc'])) or 'change'}") from None
+        body_ = change.body
+        doc = engine().doc
+        for attr in ("region", "from_", "into"):
+            name = getattr(body_, attr, None)
+            if name is not None and not _region_known(doc, name):
+                raise HTTPException(422, f"unknown region '{name}'")
+        now = time.time_ns()
+        eff = body.effective_at or now
+        if eff < now - 10**9 * 60:
+            raise HTTPException(422, "effective_at is in the past: a request takes effect when "
+                                     "or after it is filed")
+        if body.until is not None and body.until <= eff:
+            raise HTTPException(422, "until must be after effective_at")
+        with store.write(user["actor"], "policy.request", None, body.model_dump()) as db:
+            cur = db.execute("INSERT INTO requests (requested_at, effective_at, until, "
+                             "requested_by, reason, change) VALUES (?, ?, ?, ?, ?, ?)",
+                             (now, eff, body.until, body.requested_by or user["actor"],
+                              body.reason, json.dumps(change.model_dump(exclude_none=True,
+                                                                        by_alias=True))))
+            rid = cur.lastrowid
+        return _request_row(rid)
+
+    @app.get("/v1/policy/requests")
+    def list_requests(_: Viewer) -> list[dict]:
+        rows = store.query("SELECT id FROM requests ORDER BY id")
+        return [_request_row(r["id"]) for r in rows]
+
+    @app.post("/v1/policy/requests/{rid}/decision")
+    def decide_request(rid: int, body: DecideIn, user: Admin) -> dict:
+        row = _request_row(rid)
+        if row["status"] != "pending":
+            raise HTTPException(409, f"request {rid} was already {row['status']}")
+        with store.write(user["actor"], "policy.decision", str(rid), body.model_dump()) as db:
+            db.execute("UPDATE requests SET status = ?, decided_by = ?, decided_at = ?, "
+                       "decision_reason = ? WHERE id = ? AND status = 'pending'",
+                       (body.decision, user["actor"], time.time_ns(), body.reason, rid))
+        return _request_row(rid)
+
+    @app.get("/v1/policy")
+    def policy(_: Viewer, as_of: Annotated[str | None, Query()] = None) -> dict:
+        raw = as_of
+        try:
+            t = parse_time(raw) if raw else time.time_ns()
+        except InputError as exc:
+            raise HTTPException(422, f"as_of: {exc.message}") from None
+        doc = engine().doc
+        state = policy_as_of(doc, t)
+        pending = [_request_row(r["id"]) for r in
+                   store.query("SELECT id FROM requests WHERE status = 'pending' ORDER BY id")]
+        return {
+            "as_of": ns_to_iso(t), "default_status": state.default_status,
+            "status": state.status, "cells": state.cells,
+            "speed_caps_kmh": state.speed_caps, "altitude_caps_m": state.altitude_caps,
+            "in_motion_bans": sorted(state.in_motion_bans),
+            "whitelist_required": sorted(state.whitelist_required),
+            "deactivated": state.deactivated,
+            "refused": [{"id": x.id, "requested_at": ns_to_iso(x.requested_at),
+                         "requested_by": x.requested_by, "decided_by": x.decided_by,
+                         "reason": x.reason} for x in refused_until(doc, t)],
+            "pending": pending,
+        }
+
+    @app.get("/v1/audit")
+    def audit(_: Admin, after: int = 0, limit: int = 1000) -> list[dict]:
+        rows = store.query("SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?",
+                           (after, max(1, min(limit, 10_000))))
+        for r in rows:
+            r["at"] = ns_to_iso(r["at"])
+            r["payload"] = json.loads(r["payload"])
+        return rows
+
+    @app.get("/v1/satellites")
+    def satellites(_: Viewer, at: Annotated[str | None, Query(alias="time")] = None) -> dict:
+        raw = at
+        try:
+            t = parse_time(raw) if raw else time.time_ns()
+        except InputError as exc:
+            raise HTTPException(422, f"time: {exc.message}") from None
+        eph = _positions(loaded, t)
+        return {"time": ns_to_iso(t), "sat_id": eph["ids"],
+                "lat_deg": np.round(eph["lat"], 4).tolist(),
+                "lon_deg": np.round(eph["lon"], 4).tolist(),
+                "alt_km": np.round(eph["alt"], 2).tolist()}
+
+    app.state.store = store
+    app.state.loaded = loaded
+    return app
+
+
+_POS_CACHE: dict = {}
+
+
+def _positions(loaded: LoadedScenario, t: int) -> dict:
+    """Satellite ITRF positions and geodetic coordinates at one instant (cached per second)."""
+    from leotwin.orbits import PropagationOptions, propagate
+    from leotwin.sim.runner import satellites_of
+    from leotwin.timegrid.grid import TimeGrid
+
+    key = (loaded.source, t // 10**9)
+    if key not in _POS_CACHE:
+        if len(_POS_CACHE) > 64:
+            _POS_CACHE.clear()
+        sats, _ = satellites_of(loaded)
+        eph = propagate(sats, TimeGrid(t, 1, 1), PropagationOptions())
+        _POS_CACHE[key] = {"ids": sats.ids, "r": eph.r_km[:, 0], "lat": eph.lat_deg[:, 0],
+                           "lon": eph.lon_deg[:, 0], "alt": eph.alt_km[:, 0]}
+    return _POS_CACHE[key]
+
+
+def _serving(loaded: LoadedScenario, d: DecisionIn) -> tuple[str | None, str | None]:
+    """The highest satellite above the terminal's mask, and the gateway that sees it best
+    (a bent-pipe view; paths over ISLs are in ``network.access``)."""
+    from leotwin.geodesy import geodetic_to_ecef
+    from leotwin.ground.sites import gateways
+    from leotwin.links.visibility import look_angles
+
+    pos = _positions(loaded, d.time)
+    mask = loaded.scenario.ground.min_elevation_deg
+    site = geodetic_to_ecef(d.lat, d.lon, d.alt_m / 1000.0)
+    _, el, _ = look_angles(pos["r"], site, d.lat, d.lon)
+    if not np.any(el >= mask):
+        return None, None
+    best = int(np.nanargmax(np.where(el >= mask, el, -90)))
+    gw = gateways()
+    gsite = geodetic_to_ecef(gw.lat_deg, gw.lon_deg, gw.alt_km)
+    _, gel, _ = look_angles(pos["r"][best], gsite, gw.lat_deg, gw.lon_deg)
+    ok = gel >= gw.min_elevation_deg
+    gateway = gw.ids[int(np.argmax(np.where(ok, gel, -90)))] if ok.any() else None
+    return pos["ids"][best], gateway
+
+
+def _policy_file(loaded: LoadedScenario, store: Store) -> PolicyFile:
+    """The scenario's policy and registry plus what the API granted and registered."""
+    s = loaded.scenario
+    terminals = {t.id: t for t in s.terminals}
+    log = list(s.policy.log)
+    for r in store.query("SELECT * FROM terminals"):
+        terminals[r["terminal_id"]] = Terminal(
+            id=r["terminal_id"], account=r["account"], plan=r["plan"],
+            home_country=r["home_country"],
+            whitelisted=json.loads(r["whitelisted"]))
+        if r["deactivated_at"]:
+            log.append(LogEntry(id=f"api-deactivate-{r['terminal_id']}",
+                                requested_at=r["deactivated_at"], requested_by="operator",
+                                decided_by="operator", decision="granted",
+                                reason=r["deactivation_reason"] or "",
+                                change={"deactivate": {"terminal": r["terminal_id"],
+                                                       "why": r["deactivation_reason"] or ""}}))
+    for r in store.query("SELECT * FROM requests WHERE status IN ('granted', 'refused')"):
+        log.append(LogEntry(id=f"api-request-{r['id']}", requested_at=r["requested_at"],
+                            effective_at=max(r["effective_at"] or r["requested_at"],
+                                             r["requested_at"]),
+                            until=r["until"], requested_by=r["requested_by"],
+                            decided_by=r["decided_by"] or "", decision=r["status"],
+                            reason=r["decision_reason"] or "", change=json.loads(r["change"])))
+    return PolicyFile(name=s.name, regions=s.regions, terminals=list(terminals.values()),
+                      policy=s.policy.model_copy(update={"log": log}))

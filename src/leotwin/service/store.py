@@ -1,0 +1,148 @@
+"""The durable store of the control plane (SQLite, embedded by default).
+
+Every write and its audit record commit in **one transaction**: an acknowledged write is on disk
+(WAL journal, ``synchronous=FULL``) together with its audit row, and a write that was not
+acknowledged is not half-applied.  The audit trail is a hash chain: each row's hash is
+SHA-256 over the previous hash and the row's canonical JSON, so any edit, insertion or deletion
+of an earlier row breaks every later hash (``verify_audit``).
+
+Schema changes are migrations, applied in order and recorded in ``schema_version``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from leotwin.errors import InputError
+
+GENESIS = "0" * 64
+MIGRATIONS = [
+    """CREATE TABLE tokens (id INTEGER PRIMARY KEY, hash TEXT UNIQUE NOT NULL,
+         role TEXT NOT NULL, created_at INTEGER NOT NULL, label TEXT)""",
+    """CREATE TABLE terminals (terminal_id TEXT PRIMARY KEY, account TEXT, plan TEXT NOT NULL,
+         home_country TEXT, whitelisted TEXT NOT NULL DEFAULT '[]',
+         deactivated_at INTEGER, deactivation_reason TEXT,
+         created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)""",
+    """CREATE TABLE requests (id INTEGER PRIMARY KEY, requested_at INTEGER NOT NULL,
+         effective_at INTEGER, until INTEGER, requested_by TEXT NOT NULL, reason TEXT,
+         change TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending', decided_by TEXT,
+         decided_at INTEGER, decision_reason TEXT)""",
+    """CREATE TABLE audit (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL,
+         action TEXT NOT NULL, target TEXT, payload TEXT NOT NULL, prev_hash TEXT NOT NULL,
+         hash TEXT NOT NULL)""",
+]
+
+
+def default_db_path() -> Path:
+    from platformdirs import user_data_dir
+
+    folder = Path(user_data_dir("leotwin", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / "leotwin.sqlite"
+
+
+def _canonical(row: dict) -> str:
+    return json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def chain_hash(prev: str, row: dict) -> str:
+    return hashlib.sha256((prev + _canonical(row)).encode()).hexdigest()
+
+
+class Store:
+    """A SQLite database file (``sqlite:///path`` or a plain path)."""
+
+    def __init__(self, url: str | Path | None = None):
+        path = _sqlite_path(url)
+        self.path = path
+        self._lock = threading.RLock()
+        self.conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self._lock:
+            self.conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
+            row = self.conn.execute("SELECT MAX(version) AS v FROM schema_version").fetchone()
+            current = row["v"] or 0
+            for k, sql in enumerate(MIGRATIONS[current:], start=current + 1):
+                self.conn.execute("BEGIN IMMEDIATE")
+                self.conn.execute(sql)
+                self.conn.execute("INSERT INTO schema_version VALUES (?)", (k,))
+                self.conn.execute("COMMIT")
+
+    @property
+    def version(self) -> int:
+        """Changes on every write (the data version), so readers can cache."""
+        return self.conn.execute("SELECT COUNT(*) AS n FROM audit").fetchone()["n"]
+
+    @contextmanager
+    def write(self, actor: str, action: str, target: str | None, payload: dict
+              ) -> Iterator[sqlite3.Connection]:
+        """A transaction that also appends the audit row; commits on success only."""
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+                last = self.conn.execute(
+                    "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+                seq = (last["seq"] + 1) if last else 1
+                prev = last["hash"] if last else GENESIS
+                row = {"seq": seq, "at": time.time_ns(), "actor": actor, "action": action,
+                       "target": target, "payload": payload}
+                self.conn.execute(
+                    "INSERT INTO audit (seq, at, actor, action, target, payload, prev_hash, hash)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (seq, row["at"], actor, action, target, _canonical(payload), prev,
+                     chain_hash(prev, row)))
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    def query(self, sql: str, args: tuple = ()) -> list[dict]:
+        with self._lock:
+            return [dict(r) for r in self.conn.execute(sql, args).fetchall()]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def verify_audit(store: Store) -> tuple[bool, str]:
+    """Recompute the hash chain; (True, summary) when intact, else (False, first bad row)."""
+    prev = GENESIS
+    rows = store.query("SELECT * FROM audit ORDER BY seq")
+    for expected_seq, r in enumerate(rows, start=1):
+        if r["seq"] != expected_seq:
+            return False, f"audit row {expected_seq} is missing (found {r['seq']})"
+        row = {"seq": r["seq"], "at": r["at"], "actor": r["actor"], "action": r["action"],
+               "target": r["target"], "payload": json.loads(r["payload"])}
+        if r["prev_hash"] != prev or chain_hash(prev, row) != r["hash"]:
+            return False, f"audit row {r['seq']} does not match its hash: the trail was altered"
+        prev = r["hash"]
+    return True, f"{len(rows)} audit rows, chain intact"
+
+
+def _sqlite_path(url) -> Path:
+    if url is None:
+        return default_db_path()
+    text = str(url)
+    if text.startswith(("postgresql://", "postgres://")):
+        raise InputError("PostgreSQL is not supported yet: use a SQLite file or sqlite:///path",
+                         source="--db")
+    if text.startswith("sqlite:///"):
+        text = text[len("sqlite:///"):]
+    path = Path(text)
+    if not path.parent.exists():
+        raise InputError(f"folder '{path.parent}' does not exist", source="--db")
+    return path
