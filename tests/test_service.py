@@ -1,0 +1,292 @@
+"""The control-plane API: every endpoint and role, validation, audit chain, crash safety."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import warnings
+
+import pytest
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+from fastapi.testclient import TestClient  # noqa: E402
+
+from leotwin.service.app import create_app  # noqa: E402
+from leotwin.service.auth import create_token  # noqa: E402
+from leotwin.service.store import Store, verify_audit  # noqa: E402
+
+T = "2026-03-01T00:00:00Z"
+
+
+@pytest.fixture
+def api(tmp_path):
+    db = tmp_path / "cp.sqlite"
+    store = Store(db)
+    tokens = {role: create_token(store, role) for role in ("viewer", "operator", "admin")}
+    store.close()
+    client = TestClient(create_app("ukraine", db))
+    headers = {r: {"Authorization": f"Bearer {t}"} for r, t in tokens.items()}
+    return client, headers, db
+
+
+def test_health_and_openapi(api):
+    client, _, _ = api
+    assert client.get("/v1/health").json()["status"] == "ok"
+    spec = client.get("/openapi.json").json()
+    for path in ("/v1/decisions", "/v1/terminals", "/v1/terminals/{terminal_id}",
+                 "/v1/policy/requests", "/v1/policy/requests/{rid}/decision", "/v1/policy",
+                 "/v1/audit", "/v1/satellites"):
+        assert path in spec["paths"], path
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("post", "/v1/decisions", {"terminal_id": "X", "lat": 50, "lon": 30, "time": T}),
+    ("get", "/v1/terminals", None), ("get", "/v1/policy", None), ("get", "/v1/audit", None),
+    ("post", "/v1/terminals", {"terminal_id": "A", "account": "a", "plan": "roam"}),
+])
+def test_401_without_or_with_a_bad_token(api, method, path, body):
+    client, _, _ = api
+    for headers in ({}, {"Authorization": "Bearer nope"}):
+        r = getattr(client, method)(path, json=body, headers=headers) if body else \
+            getattr(client, method)(path, headers=headers)
+        assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+
+
+def test_roles(api):
+    client, h, _ = api
+    reg = {"terminal_id": "R-1", "account": "ua-mod", "plan": "roam", "whitelisted": ["UA"]}
+    assert client.post("/v1/terminals", json=reg, headers=h["viewer"]).status_code == 403
+    assert client.post("/v1/terminals", json=reg, headers=h["operator"]).status_code == 201
+    req = {"change": {"speed_cap": {"region": "UA", "max_kmh": 90}}, "reason": "test"}
+    assert client.post("/v1/policy/requests", json=req, headers=h["viewer"]).status_code == 403
+    rid = client.post("/v1/policy/requests", json=req, headers=h["operator"]).json()["id"]
+    decision = {"decision": "refused", "reason": "no"}
+    assert client.post(f"/v1/policy/requests/{rid}/decision", json=decision,
+                       headers=h["operator"]).status_code == 403
+    assert client.post(f"/v1/policy/requests/{rid}/decision", json=decision,
+                       headers=h["admin"]).status_code == 200
+    assert client.get("/v1/audit", headers=h["operator"]).status_code == 403
+    assert client.get("/v1/terminals", headers=h["viewer"]).status_code == 200
+
+
+def test_decisions_single_and_batch(api):
+    client, h, _ = api
+    one = {"terminal_id": "UA-CIV-002", "lat": 49.84, "lon": 24.03, "time": T}
+    r = client.post("/v1/decisions", json=one, headers=h["viewer"]).json()
+    assert r["allowed"] and r["reasons"] == [] and r["serving_satellite"].startswith("starlink")
+    assert r["gateway"] is None or r["gateway"].startswith("GS")
+    batch = {"decisions": [one, {**one, "terminal_id": "UA-CIV-001", "lat": 50.45,
+                                 "lon": 30.52}, {**one, "terminal_id": "GHOST"}]}
+    out = client.post("/v1/decisions", json=batch, headers=h["viewer"]).json()
+    assert [o["allowed"] for o in out] == [True, False, False]
+    assert out[1]["reasons"] == ["NOT_WHITELISTED"]
+    assert out[2]["reasons"] == ["NOT_WHITELISTED", "UNKNOWN_TERMINAL"]
+    assert out[1]["serving_satellite"] is None and "whitelisted" in out[1]["explanation"]
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"terminal_id": "X", "lat": 95, "lon": 30, "time": T}, "lat"),
+    ({"terminal_id": "X", "lat": 50, "lon": 30, "time": "soon"}, "time"),
+    ({"terminal_id": "X", "lat": 50, "lon": 30}, "time"),
+    ({"terminal_id": "X", "lat": 50, "lon": 30, "time": T, "speed_kmh": -1}, "speed_kmh"),
+    ({"terminal_id": "X", "lat": 50, "lon": 30, "time": T, "colour": "red"}, "colour"),
+    ({"decisions": []}, "decisions"),
+])
+def test_decision_validation_422(api, body, field):
+    client, h, _ = api
+    r = client.post("/v1/decisions", json=body, headers=h["viewer"])
+    assert r.status_code == 422 and field in json.dumps(r.json())
+
+
+def test_terminal_lifecycle_changes_decisions(api):
+    client, h, _ = api
+    op = h["operator"]
+    reg = {"terminal_id": "NEW-1", "account": "ua-mod", "plan": "residential"}
+    assert client.post("/v1/terminals", json=reg, headers=op).status_code == 201
+    assert client.post("/v1/terminals", json=reg, headers=op).status_code == 409
+    kyiv = {"terminal_id": "NEW-1", "lat": 50.45, "lon": 30.52, "time": T}
+    d = client.post("/v1/decisions", json=kyiv, headers=op).json()
+    assert d["reasons"] == ["NOT_WHITELISTED"]
+    r = client.put("/v1/terminals/NEW-1/whitelist", json={"region": "UA"}, headers=op)
+    assert r.json()["whitelisted"] == ["UA"]
+    assert client.post("/v1/decisions", json=kyiv, headers=op).json()["allowed"]
+    moving = {**kyiv, "speed_kmh": 50}
+    assert client.post("/v1/decisions", json=moving, headers=op).json()["reasons"] == [
+        "IN_MOTION_NOT_ALLOWED"]
+    assert client.patch("/v1/terminals/NEW-1", json={"plan": "roam"},
+                        headers=op).json()["plan"] == "roam"
+    assert client.post("/v1/decisions", json=moving, headers=op).json()["allowed"]
+    r = client.post("/v1/terminals/NEW-1/deactivate", json={"reason": "lost"}, headers=op)
+    assert r.json()["deactivation_reason"] == "lost"
+    later = {**kyiv, "time": "2030-01-01T00:00:00Z"}
+    assert "TERMINAL_DEACTIVATED" in client.post("/v1/decisions", json=later,
+                                                 headers=op).json()["reasons"]
+    assert client.get("/v1/terminals/NEW-1", headers=h["viewer"]).json()["plan"] == "roam"
+    assert client.get("/v1/terminals/NOPE", headers=h["viewer"]).status_code == 404
+    assert [t["terminal_id"] for t in client.get("/v1/terminals", headers=op).json()] == ["NEW-1"]
+    for bad, path, method in ((
+            {"terminal_id": "B", "account": "a", "plan": "platinum"}, "/v1/terminals", "post"),
+            ({"plan": "gold"}, "/v1/terminals/NEW-1", "patch"),
+            ({"region": "Narnia"}, "/v1/terminals/NEW-1/whitelist", "put")):
+        assert getattr(client, method)(path, json=bad, headers=op).status_code == 422
+
+
+def test_policy_requests_granted_and_refused_and_as_of(api):
+    client, h, _ = api
+    req = {"change": {"speed_cap": {"region": "UA", "max_kmh": 120}}, "reason": "raise the cap",
+           "effective_at": "2030-01-01T00:00:00Z"}
+    rid = client.post("/v1/policy/requests", json=req, headers=h["operator"]).json()["id"]
+    pending = client.get("/v1/policy", headers=h["viewer"]).json()["pending"]
+    assert [p["id"] for p in pending] == [rid]
+    out = client.post(f"/v1/policy/requests/{rid}/decision",
+                      json={"decision": "granted", "reason": "ok"}, headers=h["admin"])
+    assert out.json()["status"] == "granted"
+    assert client.post(f"/v1/policy/requests/{rid}/decision",
+                       json={"decision": "refused", "reason": "x"},
+                       headers=h["admin"]).status_code == 409
+    state = client.get("/v1/policy", params={"as_of": "2030-06-01"}, headers=h["viewer"]).json()
+    assert state["speed_caps_kmh"] == {"UA": 120.0}
+    state = client.get("/v1/policy", params={"as_of": "2029-06-01"}, headers=h["viewer"]).json()
+    assert state["speed_caps_kmh"] == {"UA": 75.0}  # the scenario's own cap
+    assert "crimea-enable-request" in [r["id"] for r in state["refused"]]
+    rid2 = client.post("/v1/policy/requests", json={
+        "change": {"set_status": {"region": "crimea", "status": "active"}}, "reason": "enable"},
+        headers=h["operator"]).json()["id"]
+    client.post(f"/v1/policy/requests/{rid2}/decision",
+                json={"decision": "refused", "reason": "not for attacks"}, headers=h["admin"])
+    state = client.get("/v1/policy", headers=h["viewer"]).json()
+    assert f"api-request-{rid2}" in [r["id"] for r in state["refused"]]
+    for bad in ({"change": {"speed_cap": {"region": "Narnia"}}, "reason": "x"},
+                {"change": {"fly": {}}, "reason": "x"},
+                {"change": {"speed_cap": {"region": "UA"}}, "reason": "x",
+                 "effective_at": "2001-01-01"},
+                {"change": {"speed_cap": {"region": "UA"}}}):
+        assert client.post("/v1/policy/requests", json=bad,
+                           headers=h["operator"]).status_code == 422, bad
+    assert client.get("/v1/policy", params={"as_of": "whenever"},
+                      headers=h["viewer"]).status_code == 422
+
+
+def test_audit_trail_and_tamper_detection(api, cli):
+    client, h, db = api
+    client.post("/v1/terminals", json={"terminal_id": "A-1", "account": "a", "plan": "roam"},
+                headers=h["operator"])
+    rows = client.get("/v1/audit", headers=h["admin"]).json()
+    assert [r["action"] for r in rows][-1] == "terminal.register"
+    assert rows[-1]["actor"].endswith("(operator)") and rows[-1]["payload"]["plan"] == "roam"
+    code, out, _ = cli("audit", "verify", "--db", db)
+    assert code == 0 and "chain intact" in out
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE audit SET payload = ? WHERE action = 'terminal.register'",
+                 (json.dumps({"plan": "residential"}),))
+    conn.commit()
+    conn.close()
+    code, out, _ = cli("audit", "verify", "--db", db)
+    assert code == 1 and "altered" in out
+
+
+def test_satellites_at_a_time(api):
+    client, h, _ = api
+    r = client.get("/v1/satellites", params={"time": T}, headers=h["viewer"]).json()
+    assert len(r["sat_id"]) == 4408 and max(r["alt_km"]) < 620
+    assert client.get("/v1/satellites", params={"time": "x"},
+                      headers=h["viewer"]).status_code == 422
+
+
+def test_tokens_cli(cli, tmp_path):
+    db = tmp_path / "t.sqlite"
+    code, out, _ = cli("tokens", "create", "--role", "operator", "--db", db)
+    token = out.strip().splitlines()[-1]
+    assert code == 0 and token.startswith("ltw_") and len(token) > 40
+    stored = sqlite3.connect(db).execute("SELECT hash, role FROM tokens").fetchall()
+    assert stored[0][1] == "operator" and token not in stored[0][0]
+    code, _, err = cli("tokens", "create", "--role", "root", "--db", db)
+    assert code == 2 and "unknown role 'root'" in err
+    code, _, err = cli("tokens", "create", "--role", "admin", "--db", "postgresql://x/y")
+    assert code == 2 and "PostgreSQL" in err
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(db, port):
+    proc = subprocess.Popen([sys.executable, "-m", "leotwin", "serve", "--scenario", "ukraine",
+                             "--db", str(db), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    import httpx
+
+    for _ in range(200):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=0.5).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(proc.stderr.read())
+
+
+def test_crash_safety_sigkill_mid_stream(tmp_path):
+    """Stream registrations to a real server, SIGKILL it mid-stream, restart: every
+    acknowledged write is there, the audit chain verifies, nothing is half-applied."""
+    import threading
+
+    import httpx
+
+    db = tmp_path / "crash.sqlite"
+    store = Store(db)
+    token = create_token(store, "operator")
+    store.close()
+    port = _free_port()
+    proc = _start(db, port)
+    acked: list[str] = []
+    stop = threading.Event()
+
+    def stream():
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}",
+                          headers={"Authorization": f"Bearer {token}"}, timeout=5) as c:
+            k = 0
+            while not stop.is_set():
+                tid = f"T-{k:05d}"
+                try:
+                    r = c.post("/v1/terminals", json={"terminal_id": tid, "account": "a",
+                                                      "plan": "roam"})
+                except httpx.HTTPError:
+                    return
+                if r.status_code == 201:
+                    acked.append(tid)
+                k += 1
+
+    worker = threading.Thread(target=stream)
+    worker.start()
+    while len(acked) < 40:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    stop.set()
+    worker.join(timeout=10)
+    store = Store(db)
+    rows = {r["terminal_id"] for r in store.query("SELECT terminal_id FROM terminals")}
+    audits = store.query("SELECT target FROM audit WHERE action = 'terminal.register'")
+    assert set(acked) <= rows  # every acknowledged write survived
+    assert rows == {a["target"] for a in audits}  # no write without its audit row, or vice versa
+    ok, message = verify_audit(store)
+    assert ok, message
+    store.close()
+    proc = _start(db, port)  # and the server starts again on the same database
+    try:
+        r = httpx.get(f"http://127.0.0.1:{port}/v1/terminals/{acked[0]}",
+                      headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert "ltw_" not in (proc.stdout.read() + proc.stderr.read())  # tokens never logged
