@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -23,8 +27,9 @@ def _app(tmp_dir):
     return create_app("ukraine", db), token
 
 
-_TMP = __import__("tempfile").mkdtemp(prefix="leotwin-fuzz-")
-APP, TOKEN = _app(__import__("pathlib").Path(_TMP))
+_TMP = tempfile.mkdtemp(prefix="leotwin-fuzz-")
+atexit.register(shutil.rmtree, _TMP, True)
+APP, TOKEN = _app(Path(_TMP))
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 
