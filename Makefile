@@ -31,8 +31,9 @@ demo-all: setup
 lint: setup
 	$(BIN)/ruff check src tests benchmarks scripts
 
+# the API tests also run against a real PostgreSQL that scripts/postgres.sh installs and starts
 test: lint
-	$(BIN)/python -m pytest -q
+	LEOTWIN_TEST_PG_URL="$$(scripts/postgres.sh 2>/dev/null | tail -n 1)" $(BIN)/python -m pytest -q
 
 bench: setup
 	$(BIN)/python benchmarks/run.py

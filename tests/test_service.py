@@ -24,9 +24,37 @@ from leotwin.service.store import Store, verify_audit  # noqa: E402
 T = "2026-03-01T00:00:00Z"
 
 
+def _pg_database():
+    """A fresh PostgreSQL database on the server make test starts (LEOTWIN_TEST_PG_URL)."""
+    import uuid
+
+    import psycopg
+
+    base = os.environ.get("LEOTWIN_TEST_PG_URL")
+    if not base:
+        pytest.skip("no PostgreSQL server: make test starts one (scripts/postgres.sh)")
+    name = f"leotwin_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return base.rsplit("/", 1)[0] + f"/{name}", name, base
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield tmp_path / "cp.sqlite"
+        return
+    import psycopg
+
+    url, name, base = _pg_database()
+    yield url
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 @pytest.fixture
-def api(tmp_path):
-    db = tmp_path / "cp.sqlite"
+def api(db_url):
+    db = db_url
     store = Store(db)
     tokens = {role: create_token(store, role) for role in ("viewer", "operator", "admin")}
     store.close()
@@ -182,11 +210,10 @@ def test_audit_trail_and_tamper_detection(api, cli):
     assert rows[-1]["actor"].endswith("(operator)") and rows[-1]["payload"]["plan"] == "roam"
     code, out, _ = cli("audit", "verify", "--db", db)
     assert code == 0 and "chain intact" in out
-    conn = sqlite3.connect(db)
-    conn.execute("UPDATE audit SET payload = ? WHERE action = 'terminal.register'",
-                 (json.dumps({"plan": "residential"}),))
-    conn.commit()
-    conn.close()
+    store = Store(db)
+    store._exec("UPDATE audit SET payload = ? WHERE action = 'terminal.register'",
+                (json.dumps({"plan": "residential"}),))
+    store.close()
     code, out, _ = cli("audit", "verify", "--db", db)
     assert code == 1 and "altered" in out
 

@@ -28,7 +28,7 @@ from leotwin.policy.schema import Change, LogEntry, PolicyFile, Terminal
 from leotwin.policy.state import as_of as policy_as_of
 from leotwin.policy.state import refused_until
 from leotwin.service.auth import RANK, role_of
-from leotwin.service.store import Store
+from leotwin.service.store import Store, is_conflict
 from leotwin.sim.load import LoadedScenario, load_scenario
 from leotwin.timegrid.grid import ns_to_iso, parse_time
 
@@ -206,7 +206,7 @@ def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None) -
                            (t.terminal_id, t.account, t.plan, t.home_country,
                             json.dumps(t.whitelisted), now, now))
         except Exception as exc:
-            if "UNIQUE" in str(exc) or "PRIMARY KEY" in str(exc):
+            if is_conflict(exc):
                 raise HTTPException(409, f"terminal '{t.terminal_id}' is already "
                                          "registered") from None
             raise
@@ -286,12 +286,11 @@ def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None) -
         if body.until is not None and body.until <= eff:
             raise HTTPException(422, "until must be after effective_at")
         with store.write(user["actor"], "policy.request", None, body.model_dump()) as db:
-            cur = db.execute("INSERT INTO requests (requested_at, effective_at, until, "
-                             "requested_by, reason, change) VALUES (?, ?, ?, ?, ?, ?)",
-                             (now, eff, body.until, body.requested_by or user["actor"],
-                              body.reason, json.dumps(change.model_dump(exclude_none=True,
-                                                                        by_alias=True))))
-            rid = cur.lastrowid
+            rid = db.insert("INSERT INTO requests (requested_at, effective_at, until, "
+                            "requested_by, reason, change) VALUES (?, ?, ?, ?, ?, ?)",
+                            (now, eff, body.until, body.requested_by or user["actor"],
+                             body.reason, json.dumps(change.model_dump(exclude_none=True,
+                                                                       by_alias=True))))
         return _request_row(rid)
 
     @app.get("/v1/policy/requests")

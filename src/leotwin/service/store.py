@@ -1,4 +1,4 @@
-"""The durable store of the control plane (SQLite, embedded by default).
+"""The durable store of the control plane: SQLite embedded by default, PostgreSQL by URL.
 
 Every write and its audit record commit in **one transaction**: an acknowledged write is on disk
 (WAL journal, ``synchronous=FULL``) together with its audit row, and a write that was not
@@ -6,7 +6,11 @@ acknowledged is not half-applied.  The audit trail is a hash chain: each row's h
 SHA-256 over the previous hash and the row's canonical JSON, so any edit, insertion or deletion
 of an earlier row breaks every later hash (``verify_audit``).
 
-Schema changes are migrations, applied in order and recorded in ``schema_version``.
+Schema changes are migrations, applied in order and recorded in ``schema_version``.  The same
+code path serves both databases: statements are written with ``?`` placeholders (translated for
+PostgreSQL), and the PostgreSQL migrations differ only in column types (BIGINT, BIGSERIAL).
+Writers are serialised (SQLite ``BEGIN IMMEDIATE``; PostgreSQL an exclusive lock on the audit
+table), so the hash chain has no forks.
 """
 
 from __future__ import annotations
@@ -40,6 +44,45 @@ MIGRATIONS = [
 ]
 
 
+PG_MIGRATIONS = [
+    """CREATE TABLE tokens (id BIGSERIAL PRIMARY KEY, hash TEXT UNIQUE NOT NULL,
+         role TEXT NOT NULL, created_at BIGINT NOT NULL, label TEXT)""",
+    """CREATE TABLE terminals (terminal_id TEXT PRIMARY KEY, account TEXT, plan TEXT NOT NULL,
+         home_country TEXT, whitelisted TEXT NOT NULL DEFAULT '[]',
+         deactivated_at BIGINT, deactivation_reason TEXT,
+         created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)""",
+    """CREATE TABLE requests (id BIGSERIAL PRIMARY KEY, requested_at BIGINT NOT NULL,
+         effective_at BIGINT, until BIGINT, requested_by TEXT NOT NULL, reason TEXT,
+         change TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending', decided_by TEXT,
+         decided_at BIGINT, decision_reason TEXT)""",
+    """CREATE TABLE audit (seq BIGINT PRIMARY KEY, at BIGINT NOT NULL, actor TEXT NOT NULL,
+         action TEXT NOT NULL, target TEXT, payload TEXT NOT NULL, prev_hash TEXT NOT NULL,
+         hash TEXT NOT NULL)""",
+]
+
+
+class _Tx:
+    """The connection inside a write, with ``?`` placeholders on either database."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def execute(self, sql: str, args: tuple = ()):
+        return self.store._exec(sql, args)
+
+    def insert(self, sql: str, args: tuple) -> int:
+        """Run an INSERT and return the new row's ``id``."""
+        if self.store.dialect == "postgresql":
+            return self.store._exec(sql + " RETURNING id", args).fetchone()["id"]
+        return self.store._exec(sql, args).lastrowid
+
+
+def is_conflict(exc: Exception) -> bool:
+    """A unique-key violation (the row exists already), on either database."""
+    text = str(exc)
+    return "UNIQUE" in text or "PRIMARY KEY" in text or "duplicate key" in text
+
+
 def default_db_path() -> Path:
     from platformdirs import user_data_dir
 
@@ -57,62 +100,90 @@ def chain_hash(prev: str, row: dict) -> str:
 
 
 class Store:
-    """A SQLite database file (``sqlite:///path`` or a plain path)."""
+    """A SQLite file (``sqlite:///path`` or a plain path) or ``postgresql://…``."""
 
     def __init__(self, url: str | Path | None = None):
+        self._lock = threading.RLock()
+        text = None if url is None else str(url)
+        if text is not None and text.startswith(("postgresql://", "postgres://")):
+            import psycopg
+            from psycopg.rows import dict_row
+
+            self.dialect = "postgresql"
+            self.path = _redact(text)
+            try:
+                self.conn = psycopg.connect(text, autocommit=True, row_factory=dict_row)
+            except psycopg.Error as exc:
+                raise InputError(f"cannot connect to PostgreSQL: {str(exc).splitlines()[0]}",
+                                 source="--db") from None
+            self._migrate(PG_MIGRATIONS)
+            return
+        self.dialect = "sqlite"
         path = _sqlite_path(url)
         self.path = path
-        self._lock = threading.RLock()
         self.conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self.conn.row_factory = sqlite3.Row
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=FULL")
         self.conn.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
+        self._migrate(MIGRATIONS)
 
-    def _migrate(self) -> None:
+    def _exec(self, sql: str, args: tuple = ()):
+        if self.dialect == "postgresql":
+            return self.conn.execute(sql.replace("?", "%s"), args)
+        return self.conn.execute(sql, args)
+
+    def _begin(self) -> None:
+        if self.dialect == "postgresql":
+            self.conn.execute("BEGIN")
+            self.conn.execute("LOCK TABLE audit IN EXCLUSIVE MODE")
+        else:
+            self.conn.execute("BEGIN IMMEDIATE")
+
+    def _migrate(self, migrations: list[str]) -> None:
         with self._lock:
-            self.conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
-            row = self.conn.execute("SELECT MAX(version) AS v FROM schema_version").fetchone()
+            self._exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
+            row = self._exec("SELECT MAX(version) AS v FROM schema_version").fetchone()
             current = row["v"] or 0
-            for k, sql in enumerate(MIGRATIONS[current:], start=current + 1):
-                self.conn.execute("BEGIN IMMEDIATE")
-                self.conn.execute(sql)
-                self.conn.execute("INSERT INTO schema_version VALUES (?)", (k,))
-                self.conn.execute("COMMIT")
+            for k, sql in enumerate(migrations[current:], start=current + 1):
+                self._exec("BEGIN")
+                self._exec(sql)
+                self._exec("INSERT INTO schema_version VALUES (?)", (k,))
+                self._exec("COMMIT")
 
     @property
     def version(self) -> int:
         """Changes on every write (the data version), so readers can cache."""
-        return self.conn.execute("SELECT COUNT(*) AS n FROM audit").fetchone()["n"]
+        with self._lock:
+            return self._exec("SELECT COUNT(*) AS n FROM audit").fetchone()["n"]
 
     @contextmanager
     def write(self, actor: str, action: str, target: str | None, payload: dict
-              ) -> Iterator[sqlite3.Connection]:
+              ) -> Iterator[_Tx]:
         """A transaction that also appends the audit row; commits on success only."""
         with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self._begin()
             try:
-                yield self.conn
-                last = self.conn.execute(
+                yield _Tx(self)
+                last = self._exec(
                     "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
                 seq = (last["seq"] + 1) if last else 1
                 prev = last["hash"] if last else GENESIS
                 row = {"seq": seq, "at": time.time_ns(), "actor": actor, "action": action,
                        "target": target, "payload": payload}
-                self.conn.execute(
+                self._exec(
                     "INSERT INTO audit (seq, at, actor, action, target, payload, prev_hash, hash)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (seq, row["at"], actor, action, target, _canonical(payload), prev,
                      chain_hash(prev, row)))
-                self.conn.execute("COMMIT")
+                self._exec("COMMIT")
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                self._exec("ROLLBACK")
                 raise
 
     def query(self, sql: str, args: tuple = ()) -> list[dict]:
         with self._lock:
-            return [dict(r) for r in self.conn.execute(sql, args).fetchall()]
+            return [dict(r) for r in self._exec(sql, args).fetchall()]
 
     def close(self) -> None:
         self.conn.close()
@@ -137,12 +208,16 @@ def _sqlite_path(url) -> Path:
     if url is None:
         return default_db_path()
     text = str(url)
-    if text.startswith(("postgresql://", "postgres://")):
-        raise InputError("PostgreSQL is not supported yet: use a SQLite file or sqlite:///path",
-                         source="--db")
     if text.startswith("sqlite:///"):
         text = text[len("sqlite:///"):]
     path = Path(text)
     if not path.parent.exists():
         raise InputError(f"folder '{path.parent}' does not exist", source="--db")
     return path
+
+
+def _redact(url: str) -> str:
+    """A database URL without its password, for messages."""
+    import re
+
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
