@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 
 import numpy as np
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi import Path as PathParam
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -107,6 +108,8 @@ class DecideIn(Model):
 
 
 bearer = HTTPBearer(auto_error=False)
+MAX_INT = 2**62  # every integer parameter fits a signed 64-bit column
+RequestId = Annotated[int, PathParam(ge=1, le=MAX_INT)]
 
 
 def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None) -> FastAPI:
@@ -213,7 +216,8 @@ def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None) -
         return _terminal_row(t.terminal_id)
 
     @app.get("/v1/terminals")
-    def terminals(_: Viewer, limit: int = 1000, offset: int = 0) -> list[dict]:
+    def terminals(_: Viewer, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+                  offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0) -> list[dict]:
         rows = store.query("SELECT terminal_id FROM terminals ORDER BY terminal_id LIMIT ? "
                            "OFFSET ?", (max(0, min(limit, 10_000)), max(0, offset)))
         return [_terminal_row(r["terminal_id"]) for r in rows]
@@ -299,7 +303,7 @@ def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None) -
         return [_request_row(r["id"]) for r in rows]
 
     @app.post("/v1/policy/requests/{rid}/decision")
-    def decide_request(rid: int, body: DecideIn, user: Admin) -> dict:
+    def decide_request(rid: RequestId, body: DecideIn, user: Admin) -> dict:
         row = _request_row(rid)
         if row["status"] != "pending":
             raise HTTPException(409, f"request {rid} was already {row['status']}")
@@ -334,7 +338,8 @@ def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None) -
         }
 
     @app.get("/v1/audit")
-    def audit(_: Admin, after: int = 0, limit: int = 1000) -> list[dict]:
+    def audit(_: Admin, after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+              limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> list[dict]:
         rows = store.query("SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?",
                            (after, max(1, min(limit, 10_000))))
         for r in rows:
