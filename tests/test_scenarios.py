@@ -194,8 +194,11 @@ def test_existing_output_needs_overwrite(cli, tmp_path, data_dir):
 def test_killed_run_leaves_no_results_directory(tmp_path, sig):
     scenario = _short("ukraine-2026", tmp_path, duration="12h", step="30s")
     out = tmp_path / "run"
+    # a shell's background jobs inherit SIGINT as ignored, and then Python installs no Ctrl-C
+    # handler: give the child the normal disposition, as an interactive terminal would
     proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "leotwin", "run",
-                             str(scenario), "--out", str(out)], stderr=subprocess.PIPE, text=True)
+                             str(scenario), "--out", str(out)], stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 60
     while not list(tmp_path.glob(".run.partial-*")) and time.time() < deadline:
         time.sleep(0.2)
