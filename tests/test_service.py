@@ -235,7 +235,8 @@ def test_tokens_cli(cli, tmp_path):
     assert stored[0][1] == "operator" and token not in stored[0][0]
     code, _, err = cli("tokens", "create", "--role", "root", "--db", db)
     assert code == 2 and "unknown role 'root'" in err
-    code, _, err = cli("tokens", "create", "--role", "admin", "--db", "postgresql://x/y")
+    code, _, err = cli("tokens", "create", "--role", "admin", "--db",
+                       "postgresql://nobody:none@127.0.0.1:1/none")  # a closed local port
     assert code == 2 and "PostgreSQL" in err
 
 
