@@ -318,3 +318,25 @@ def test_crash_safety_sigkill_mid_stream(tmp_path):
         proc.terminate()
         proc.wait(timeout=10)
     assert "ltw_" not in (proc.stdout.read() + proc.stderr.read())  # tokens never logged
+
+
+def test_dashboard_data_endpoints(api):
+    client, h, _ = api
+    v = h["viewer"]
+    cells = client.get("/v1/cells", params={"time": T}, headers=v).json()
+    assert len(cells["h3_cell"]) == 2363 and set(cells["status"]) >= {"active"}
+    assert min(cells["visible"]) > 20  # Ukraine under starlink-gen1 at 25°
+    terms = client.get("/v1/terminals-decisions", params={"time": T}, headers=v).json()
+    by_id = {t["terminal_id"]: t for t in terms}
+    assert by_id["UA-CIV-001"]["reasons"] == ["NOT_WHITELISTED"]
+    assert by_id["UA-CIV-002"]["allowed"] is True
+    series = client.get("/v1/rtt", params={"terminal_id": "UA-CIV-002", "start": T,
+                                          "duration": "2m", "step": "15s"}, headers=v).json()
+    assert len(series["rtt_ms"]) == 8 and all(5 < x < 80 for x in series["rtt_ms"] if x)
+    assert client.get("/v1/rtt", params={"terminal_id": "UA-CIV-002", "start": T,
+                                        "duration": "1d", "step": "1s"},
+                      headers=v).status_code == 422
+    assert client.get("/v1/rtt", params={"terminal_id": "NOPE", "start": T},
+                      headers=v).status_code == 404
+    log = client.get("/v1/policy/log", headers=v).json()
+    assert {x["decision"] for x in log} == {"granted", "refused"}

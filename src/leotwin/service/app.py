@@ -360,9 +360,118 @@ def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None) -
                 "lon_deg": np.round(eph["lon"], 4).tolist(),
                 "alt_km": np.round(eph["alt"], 2).tolist()}
 
+    def _at(raw: str | None, name: str) -> int:
+        try:
+            return parse_time(raw) if raw else time.time_ns()
+        except InputError as exc:
+            raise HTTPException(422, f"{name}: {exc.message}") from None
+
+    @app.get("/v1/cells")
+    def cells(_: Viewer, at: Annotated[str | None, Query(alias="time")] = None) -> dict:
+        """The scenario's coverage cells at t: satellites above the mask and policy status."""
+        from leotwin.analysis.coverage import _DenseVisibility
+        from leotwin.policy.engine import STATUSES
+
+        t = _at(at, "time")
+        e = engine()
+        out = {"time": ns_to_iso(t), "h3_cell": [], "region": [], "lat_deg": [],
+               "lon_deg": [], "visible": [], "status": []}
+        comp = e._compile(int(np.searchsorted(e.instants, t, side="right")))
+        r = _positions(loaded, t)["r"]
+        for name, cset in _cell_sets(loaded, e):
+            counter = _DenseVisibility(cset, loaded.scenario.ground.min_elevation_deg)
+            visible = counter.counts(r[np.isfinite(r).all(axis=1)])
+            loc = e.locate(cset.lat_deg, cset.lon_deg)
+            status_code, _, _ = comp.status(loc, np.arange(len(cset)))
+            out["h3_cell"] += cset.ids
+            out["region"] += [name] * len(cset)
+            out["lat_deg"] += np.round(cset.lat_deg, 4).tolist()
+            out["lon_deg"] += np.round(cset.lon_deg, 4).tolist()
+            out["visible"] += visible.astype(int).tolist()
+            out["status"] += [STATUSES[c] for c in status_code]
+        return out
+
+    @app.get("/v1/terminals-decisions")
+    def terminal_decisions(_: Viewer, at: Annotated[str | None, Query(alias="time")] = None
+                           ) -> list[dict]:
+        """Every scenario terminal with a position, decided at t, with reasons."""
+        t = _at(at, "time")
+        e = engine()
+        placed = [x for x in e.terminals if x.lat is not None and x.lon is not None]
+        if not placed:
+            return []
+        allowed, reasons = e.decide([x.id for x in placed], [x.lat for x in placed],
+                                    [x.lon for x in placed], [x.alt_m for x in placed],
+                                    [x.speed_kmh for x in placed], [t] * len(placed))
+        from leotwin.policy.reasons import reason_names
+
+        return [{"terminal_id": x.id, "lat_deg": x.lat, "lon_deg": x.lon,
+                 "speed_kmh": x.speed_kmh, "actual_user": x.actual_user,
+                 "allowed": bool(allowed[k]), "reasons": reason_names(int(reasons[k]))}
+                for k, x in enumerate(placed)]
+
+    @app.get("/v1/rtt")
+    def rtt_series(_: Viewer, terminal_id: str, start: str, duration: str = "30m",
+                   step: str = "15s") -> dict:
+        """RTT to the PoP over time for a scenario terminal (at most 480 instants)."""
+        from leotwin.ground.sites import GroundSites, gateways, pops
+        from leotwin.network.access import AccessNetwork, slot_starts
+        from leotwin.network.routing import rtt_ms
+        from leotwin.orbits import PropagationOptions, propagate
+        from leotwin.sim.runner import satellites_of
+        from leotwin.timegrid.grid import TimeGrid
+
+        term = next((x for x in engine().terminals if x.id == terminal_id
+                     and x.lat is not None), None)
+        if term is None:
+            raise HTTPException(404, f"no scenario terminal '{terminal_id}' with a position")
+        try:
+            grid = TimeGrid.from_span(start, duration, step)
+        except InputError as exc:
+            raise HTTPException(422, str(exc)) from None
+        if grid.count > 480:
+            raise HTTPException(422, f"{grid.count} instants asked for: at most 480")
+        sats, edges = satellites_of(loaded)
+        mask = loaded.scenario.ground.min_elevation_deg
+        site = GroundSites([term.id], np.array([term.lat]), np.array([term.lon]),
+                           np.array([term.alt_m / 1000.0]), np.array([mask]))
+        net = AccessNetwork(len(sats), site, gateways(), pops(), edges)
+        r = propagate(sats, grid, PropagationOptions(geodetic=False)).r_km
+        starts = slot_starts(grid.ns)
+        values = []
+        for i in range(grid.count):
+            length = net.step(r[:, i], int(grid.ns[i]), bool(starts[i])).length_km[0]
+            values.append(float(rtt_ms(length)) if np.isfinite(length) else None)
+        return {"terminal_id": term.id, "time": [ns_to_iso(int(x)) for x in grid.ns],
+                "rtt_ms": values, "pop": net.pops.ids[int(net.pop_of[0])]}
+
+    @app.get("/v1/policy/log")
+    def policy_log(_: Viewer) -> list[dict]:
+        """Every log entry in force or refused (scenario and API), for the timeline."""
+        return [{"id": x.id, "requested_at": ns_to_iso(x.requested_at),
+                 "effective_at": ns_to_iso(x.effective),
+                 "until": ns_to_iso(x.until) if x.until else None,
+                 "requested_by": x.requested_by, "decided_by": x.decided_by,
+                 "decision": x.decision, "reason": x.reason, "change": x.change.kind}
+                for x in engine().doc.policy.log]
+
     app.state.store = store
     app.state.loaded = loaded
     return app
+
+
+_CELL_CACHE: dict = {}
+
+
+def _cell_sets(loaded: LoadedScenario, e: PolicyEngine):
+    from leotwin.ground.cells import cover
+
+    key = loaded.source
+    if key not in _CELL_CACHE:
+        res = loaded.scenario.ground.h3_res
+        _CELL_CACHE[key] = [(name, cover(e._region_of(name), res))
+                            for name in loaded.scenario.ground.regions]
+    return _CELL_CACHE[key]
 
 
 _POS_CACHE: dict = {}
