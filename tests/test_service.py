@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
 import warnings
 
+import numpy as np
 import pytest
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -20,6 +18,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from leotwin.service.app import create_app  # noqa: E402
 from leotwin.service.auth import create_token  # noqa: E402
 from leotwin.service.store import Store, verify_audit  # noqa: E402
+from live_server import free_port, start_server  # noqa: E402
 
 T = "2026-03-01T00:00:00Z"
 
@@ -240,28 +239,6 @@ def test_tokens_cli(cli, tmp_path):
     assert code == 2 and "PostgreSQL" in err
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(db, port):
-    proc = subprocess.Popen([sys.executable, "-m", "leotwin", "serve", "--scenario", "ukraine",
-                             "--db", str(db), "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    import httpx
-
-    for _ in range(200):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=0.5).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(proc.stderr.read())
-
-
 def test_crash_safety_sigkill_mid_stream(tmp_path):
     """Stream registrations to a real server, SIGKILL it mid-stream, restart: every
     acknowledged write is there, the audit chain verifies, nothing is half-applied."""
@@ -273,8 +250,8 @@ def test_crash_safety_sigkill_mid_stream(tmp_path):
     store = Store(db)
     token = create_token(store, "operator")
     store.close()
-    port = _free_port()
-    proc = _start(db, port)
+    port = free_port()
+    proc = start_server(db, port)
     acked: list[str] = []
     stop = threading.Event()
 
@@ -309,7 +286,7 @@ def test_crash_safety_sigkill_mid_stream(tmp_path):
     ok, message = verify_audit(store)
     assert ok, message
     store.close()
-    proc = _start(db, port)  # and the server starts again on the same database
+    proc = start_server(db, port)  # and the server starts again on the same database
     try:
         r = httpx.get(f"http://127.0.0.1:{port}/v1/terminals/{acked[0]}",
                       headers={"Authorization": f"Bearer {token}"})
@@ -340,3 +317,55 @@ def test_dashboard_data_endpoints(api):
                       headers=v).status_code == 404
     log = client.get("/v1/policy/log", headers=v).json()
     assert {x["decision"] for x in log} == {"granted", "refused"}
+
+
+def _wgs84_elevation_deg(sat_lat, sat_lon, sat_alt_km, lat, lon):
+    """Elevation of a point seen from a site on the WGS-84 ellipsoid, written out here from
+    the textbook formulas (geodetic → ECEF, Vallado eq. 3-7; ellipsoid normal as 'up')."""
+    a, f = 6378.137, 1 / 298.257223563
+    e2 = f * (2 - f)
+
+    def ecef(phi, lam, h):
+        phi, lam = np.radians(phi), np.radians(lam)
+        n = a / np.sqrt(1 - e2 * np.sin(phi) ** 2)
+        return np.array([(n + h) * np.cos(phi) * np.cos(lam), (n + h) * np.cos(phi) * np.sin(lam),
+                         (n * (1 - e2) + h) * np.sin(phi)])
+
+    up = np.array([np.cos(np.radians(lat)) * np.cos(np.radians(lon)),
+                   np.cos(np.radians(lat)) * np.sin(np.radians(lon)), np.sin(np.radians(lat))])
+    rho = ecef(sat_lat, sat_lon, sat_alt_km) - ecef(lat, lon, 0.0)
+    return np.degrees(np.arcsin(rho @ up / np.linalg.norm(rho)))
+
+
+def test_dashboard_map_endpoints(api):
+    """Scenario window, gateway feeder links, ground tracks and H3 cell outlines."""
+    import h3
+
+    client, h, _ = api
+    v = h["viewer"]
+    info = client.get("/v1/scenario", headers=v).json()
+    assert info["name"] == "ukraine" and info["regions"] == ["UA"]
+    assert info["start"] < info["end"] and info["step_s"] > 0
+    sats = client.get("/v1/satellites", params={"time": T, "track_min": 5}, headers=v).json()
+    assert all(len(tr) == 6 for tr in sats["track_lat_deg"])
+    assert sats["track_lat_deg"][0][0] == pytest.approx(sats["lat_deg"][0], abs=1e-3)
+    # a LEO satellite moves about 7.6 km/s x 60 s ≈ 3.8° of arc per minute along its track
+    lat, lon = np.radians(sats["track_lat_deg"][0][:2]), np.radians(sats["track_lon_deg"][0][:2])
+    arc = np.degrees(np.arccos(np.sin(lat[0]) * np.sin(lat[1]) +
+                               np.cos(lat[0]) * np.cos(lat[1]) * np.cos(lon[1] - lon[0])))
+    assert 3.0 < arc < 4.5
+    gw = client.get("/v1/gateways", params={"time": T}, headers=v).json()
+    by_sat = {s: k for k, s in enumerate(sats["sat_id"])}
+    assert len(gw["links"]) > len(gw["gateway_id"])
+    for g, sat, _lat, _lon, el in gw["links"][::97]:
+        k = by_sat[sat]
+        ref = _wgs84_elevation_deg(sats["lat_deg"][k], sats["lon_deg"][k], sats["alt_km"][k],
+                                   gw["lat_deg"][g], gw["lon_deg"][g])
+        assert el == pytest.approx(ref, abs=0.05) and el >= 25.0 - 1e-9
+    cells = client.get("/v1/cells", params={"time": T, "boundaries": True}, headers=v).json()
+    for cell, ring in list(zip(cells["h3_cell"], cells["boundary"], strict=True))[::500]:
+        assert len(ring) >= 6  # hexagons (+ distortion vertices on icosahedron edges)
+        assert h3.latlng_to_cell(np.mean([p[1] for p in ring]), np.mean([p[0] for p in ring]),
+                                 5) == cell
+    assert client.get("/v1/gateways", headers={}).status_code == 401
+    assert client.get("/v1/satellites", params={"track_min": 500}, headers=v).status_code == 422

@@ -348,17 +348,61 @@ def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None) -
         return rows
 
     @app.get("/v1/satellites")
-    def satellites(_: Viewer, at: Annotated[str | None, Query(alias="time")] = None) -> dict:
+    def satellites(_: Viewer, at: Annotated[str | None, Query(alias="time")] = None,
+                   track_min: Annotated[int, Query(ge=0, le=120)] = 0) -> dict:
+        """Sub-satellite points at t; with ``track_min`` > 0 also each satellite's ground
+        track from t to t + track_min minutes, one point a minute (``track_lat_deg``,
+        ``track_lon_deg``: one list per satellite)."""
         raw = at
         try:
             t = parse_time(raw) if raw else time.time_ns()
         except InputError as exc:
             raise HTTPException(422, f"time: {exc.message}") from None
         eph = _positions(loaded, t)
-        return {"time": ns_to_iso(t), "sat_id": eph["ids"],
-                "lat_deg": np.round(eph["lat"], 4).tolist(),
-                "lon_deg": np.round(eph["lon"], 4).tolist(),
-                "alt_km": np.round(eph["alt"], 2).tolist()}
+        out = {"time": ns_to_iso(t), "sat_id": eph["ids"],
+               "lat_deg": np.round(eph["lat"], 4).tolist(),
+               "lon_deg": np.round(eph["lon"], 4).tolist(),
+               "alt_km": np.round(eph["alt"], 2).tolist()}
+        if track_min:
+            lat, lon = _track(loaded, t, track_min)
+            out["track_lat_deg"] = np.round(lat, 3).tolist()
+            out["track_lon_deg"] = np.round(lon, 3).tolist()
+        return out
+
+    @app.get("/v1/scenario")
+    def scenario_info(_: Viewer) -> dict:
+        """The loaded scenario: name, description and its time window (for the time slider)."""
+        from leotwin.timegrid.grid import TimeGrid
+
+        s = loaded.scenario
+        grid = TimeGrid.from_span(s.time.start, s.time.duration, s.time.step)
+        return {"name": s.name, "description": s.description,
+                "start": ns_to_iso(int(grid.ns[0])), "end": ns_to_iso(int(grid.ns[-1])),
+                "step_s": (int(grid.ns[1] - grid.ns[0]) / 1e9) if grid.count > 1 else 0.0,
+                "regions": list(s.ground.regions),
+                "min_elevation_deg": s.ground.min_elevation_deg}
+
+    @app.get("/v1/gateways")
+    def gateway_links(_: Viewer, at: Annotated[str | None, Query(alias="time")] = None) -> dict:
+        """Gateways and, at t, their feeder links: every satellite above a gateway's mask
+        (elevation from the WGS-84 topocentric frame, Vallado Alg. 27)."""
+        from leotwin.geodesy import geodetic_to_ecef
+        from leotwin.ground.sites import gateways
+        from leotwin.links.visibility import look_angles
+
+        t = _at(at, "time")
+        gw = gateways()
+        pos = _positions(loaded, t)
+        site = geodetic_to_ecef(gw.lat_deg, gw.lon_deg, gw.alt_km)
+        _, el, _ = look_angles(pos["r"][None, :, :], site[:, None, :],
+                               gw.lat_deg[:, None], gw.lon_deg[:, None])
+        g_idx, s_idx = np.nonzero(el >= gw.min_elevation_deg[:, None])
+        return {"time": ns_to_iso(t), "gateway_id": gw.ids,
+                "lat_deg": np.round(gw.lat_deg, 4).tolist(),
+                "lon_deg": np.round(gw.lon_deg, 4).tolist(),
+                "links": [[int(g), pos["ids"][int(k)], round(float(pos["lat"][k]), 4),
+                           round(float(pos["lon"][k]), 4), round(float(el[g, k]), 2)]
+                          for g, k in zip(g_idx, s_idx, strict=True)]}
 
     def _at(raw: str | None, name: str) -> int:
         try:
@@ -367,8 +411,10 @@ def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None) -
             raise HTTPException(422, f"{name}: {exc.message}") from None
 
     @app.get("/v1/cells")
-    def cells(_: Viewer, at: Annotated[str | None, Query(alias="time")] = None) -> dict:
-        """The scenario's coverage cells at t: satellites above the mask and policy status."""
+    def cells(_: Viewer, at: Annotated[str | None, Query(alias="time")] = None,
+              boundaries: bool = False) -> dict:
+        """The scenario's coverage cells at t: satellites above the mask and policy status;
+        with ``boundaries`` also each H3 cell's polygon (``boundary``: [[lon, lat], …])."""
         from leotwin.analysis.coverage import _DenseVisibility
         from leotwin.policy.engine import STATUSES
 
@@ -389,6 +435,12 @@ def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None) -
             out["lon_deg"] += np.round(cset.lon_deg, 4).tolist()
             out["visible"] += visible.astype(int).tolist()
             out["status"] += [STATUSES[c] for c in status_code]
+        if boundaries:
+            import h3
+
+            out["boundary"] = [[[round(lon, 4), round(lat, 4)]
+                                for lat, lon in h3.cell_to_boundary(c)]
+                               for c in out["h3_cell"]]
         return out
 
     @app.get("/v1/terminals-decisions")
@@ -455,9 +507,81 @@ def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None) -
                  "decision": x.decision, "reason": x.reason, "change": x.change.kind}
                 for x in engine().doc.policy.log]
 
+    _mount_dashboard(app)
     app.state.store = store
     app.state.loaded = loaded
     return app
+
+
+def _mount_dashboard(app: FastAPI) -> None:
+    """The web dashboard at ``/`` (files in ``service/dashboard``), MapLibre GL JS from the
+    project's ``node_modules`` (npm, pinned in package-lock.json) at ``/vendor/``, and the
+    Natural Earth countries (built from npm world-atlas) at ``/vendor/countries.geojson``.
+    Every URL the page loads is on this server: it works with no network."""
+    from importlib.resources import files
+
+    from fastapi.responses import FileResponse, HTMLResponse, Response
+
+    here = Path(__file__).parent / "dashboard"
+    assets = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
+
+    @app.get("/", include_in_schema=False)
+    def index() -> HTMLResponse:
+        return HTMLResponse((here / "index.html").read_text(encoding="utf-8"))
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def static(name: str) -> FileResponse:
+        if name not in assets:
+            raise HTTPException(404, "no such file")
+        return FileResponse(here / name, media_type=assets[name])
+
+    @app.get("/vendor/{name}", include_in_schema=False)
+    def vendor(name: str) -> Response:
+        if name == "countries.geojson":
+            path = files("leotwin") / "data" / "regions" / "countries-50m.geojson"
+            return Response(path.read_bytes(), media_type="application/geo+json")
+        kinds = {"maplibre-gl.js": "text/javascript", "maplibre-gl.css": "text/css"}
+        if name not in kinds:
+            raise HTTPException(404, "no such file")
+        root = maplibre_dir()
+        if root is None:
+            raise HTTPException(503, "MapLibre GL JS is not installed: run `npm ci` in the "
+                                     "leotwin checkout (or set LEOTWIN_NODE_MODULES)")
+        return FileResponse(root / name, media_type=kinds[name])
+
+
+def maplibre_dir() -> Path | None:
+    """``node_modules/maplibre-gl/dist``: from $LEOTWIN_NODE_MODULES, else the checkout's."""
+    import os
+
+    candidates = [Path(os.environ["LEOTWIN_NODE_MODULES"])] if os.environ.get(
+        "LEOTWIN_NODE_MODULES") else []
+    candidates += [p / "node_modules" for p in Path(__file__).resolve().parents]
+    for base in candidates:
+        dist = base / "maplibre-gl" / "dist"
+        if (dist / "maplibre-gl.js").is_file():
+            return dist
+    return None
+
+
+_TRACK_CACHE: dict = {}
+
+
+def _track(loaded: LoadedScenario, t: int, minutes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Geodetic latitude/longitude (deg) of every satellite at t, t+1 min, …, t+minutes
+    (SGP4, TEME→ITRF as in ``orbits.propagate``); arrays (N, minutes + 1)."""
+    from leotwin.orbits import PropagationOptions, propagate
+    from leotwin.sim.runner import satellites_of
+    from leotwin.timegrid.grid import TimeGrid
+
+    key = (loaded.source, t // 10**9, minutes)
+    if key not in _TRACK_CACHE:
+        if len(_TRACK_CACHE) > 16:
+            _TRACK_CACHE.clear()
+        sats, _ = satellites_of(loaded)
+        eph = propagate(sats, TimeGrid(t, 60 * 10**9, minutes + 1), PropagationOptions())
+        _TRACK_CACHE[key] = (eph.lat_deg, eph.lon_deg)
+    return _TRACK_CACHE[key]
 
 
 _CELL_CACHE: dict = {}
