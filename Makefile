@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/setup.sh
+$(STAMP): pyproject.toml package-lock.json scripts/setup.sh
 	PYTHON=$(PYTHON) scripts/setup.sh
 	touch $(STAMP)
 
@@ -31,8 +31,10 @@ demo-all: setup
 lint: setup
 	$(BIN)/ruff check src tests benchmarks scripts
 
-# the API tests also run against a real PostgreSQL that scripts/postgres.sh installs and starts
+# the API tests also run against a real PostgreSQL that scripts/postgres.sh installs and starts;
+# the dashboard test drives Debian's Chromium, which scripts/browser.sh installs
 test: lint
+	LEOTWIN_CHROMIUM="$$(scripts/browser.sh | tail -n 1)" \
 	LEOTWIN_TEST_PG_URL="$$(scripts/postgres.sh 2>/dev/null | tail -n 1)" $(BIN)/python -m pytest -q
 
 bench: setup

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Idempotent set-up: a Python >= 3.11 virtual environment in .venv with leotwin and its test
-# tools installed from pyproject.toml.  On a bare Debian/Ubuntu machine (as root) it first
-# installs the system packages it needs (python3-venv).  Called by `make setup`.
+# tools installed from pyproject.toml, and the dashboard's JavaScript (MapLibre GL JS) from the
+# npm registry as pinned in package-lock.json.  On a bare Debian/Ubuntu machine (as root) it
+# first installs the system packages it needs (python3-venv, nodejs, npm).  Called by
+# `make setup`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -24,3 +26,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'
+if ! command -v npm >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
+  else
+    echo "setup: npm is missing (the dashboard needs it once): install nodejs and npm" >&2; exit 2
+  fi
+fi
+npm ci --no-audit --no-fund --loglevel=error
