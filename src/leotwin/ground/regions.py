@@ -95,7 +95,24 @@ class RegionSet:
         return out
 
     def by_code(self, code: str) -> Region:
-        return resolve_in(self.regions, code)
+        return self.regions[self.index_of(code)]
+
+    def index_of(self, code: str) -> int:
+        """Index of the region named by a code, ISO alpha-2/alpha-3 or name (any case);
+        the first region in order wins, as in :func:`resolve_in`.  KeyError when unknown."""
+        try:
+            return self._names[code.strip().casefold()]
+        except KeyError:
+            raise KeyError(code) from None
+
+    @cached_property
+    def _names(self) -> dict[str, int]:
+        names: dict[str, int] = {}
+        for k, region in enumerate(self.regions):
+            for n in (region.code, region.name, region.iso_a2, region.iso_a3):
+                if n:
+                    names.setdefault(n.casefold(), k)
+        return names
 
 
 @cache

@@ -97,8 +97,7 @@ class PolicyEngine:
         """('z', zone index) or ('c', country index) for a region name or code."""
         if name in self.zone_names:
             return ("z", self.zone_names.index(name))
-        region = self.countries.by_code(name)
-        return ("c", self.countries.regions.index(region))
+        return ("c", self.countries.index_of(name))
 
     def region_name(self, key: tuple[str, int]) -> str:
         if key[0] == "z":

@@ -13,6 +13,7 @@ the API (which take precedence).  The decision engine is rebuilt when the store 
 import json
 import time
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -129,7 +130,9 @@ def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None) -
         return cache["engine"]
 
     def who(minimum: str):
-        def check(cred: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> dict:
+        # async: a token lookup is one indexed read, cheaper than a hop to the thread pool
+        async def check(cred: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+                        ) -> dict:
             found = role_of(store, cred.credentials) if cred else None
             if found is None:
                 raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a valid bearer token is "
@@ -156,18 +159,17 @@ def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None) -
         return {"status": "ok", "scenario": loaded.scenario.name, "schema": "v1"}
 
     @app.post("/v1/decisions", response_model=DecisionOut | list[DecisionOut])
-    def decisions(body: DecisionIn | DecisionBatch, _: Viewer):
+    async def decisions(body: DecisionIn | DecisionBatch, _: Viewer):
+        # async: CPU-bound and short (≈0.6 ms a decision); the thread-pool hop would cost
+        # more than it saves under the GIL.  Large batches hold the loop for their duration.
         items = body.decisions if isinstance(body, DecisionBatch) else [body]
         e = engine()
-        allowed, _reasons = e.decide([d.terminal_id for d in items], [d.lat for d in items],
-                                    [d.lon for d in items], [d.alt_m for d in items],
-                                    [d.speed_kmh for d in items], [d.time for d in items])
         out = []
-        for k, d in enumerate(items):
+        for d in items:  # explain() decides too: one pass per item
             text = e.explain(d.terminal_id, d.lat, d.lon, d.alt_m, d.speed_kmh, d.time)
-            sat, gw = (_serving(loaded, d) if allowed[k] else (None, None))
+            sat, gw = (_serving(loaded, d) if text["allowed"] else (None, None))
             out.append(DecisionOut(terminal_id=d.terminal_id, time=ns_to_iso(d.time),
-                                   allowed=bool(allowed[k]), reasons=text["reasons"],
+                                   allowed=text["allowed"], reasons=text["reasons"],
                                    explanation=text["explanation"], serving_satellite=sat,
                                    gateway=gw))
         return out if isinstance(body, DecisionBatch) else out[0]
@@ -513,6 +515,14 @@ def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None) -
     return app
 
 
+def app_from_env() -> FastAPI:
+    """The application of one worker of ``leotwin serve --workers N`` (uvicorn factory):
+    scenario and database from $LEOTWIN_SERVE_SCENARIO and $LEOTWIN_SERVE_DB."""
+    import os
+
+    return create_app(os.environ["LEOTWIN_SERVE_SCENARIO"], os.environ["LEOTWIN_SERVE_DB"])
+
+
 def _mount_dashboard(app: FastAPI) -> None:
     """The web dashboard at ``/`` (files in ``service/dashboard``), MapLibre GL JS from the
     project's ``node_modules`` (npm, pinned in package-lock.json) at ``/vendor/``, and the
@@ -618,25 +628,47 @@ def _positions(loaded: LoadedScenario, t: int) -> dict:
     return _POS_CACHE[key]
 
 
+@cache
+def _gateway_geometry() -> tuple:
+    """The bundled gateways, their ITRF positions (km) and their local 'up' unit vectors (the
+    WGS-84 ellipsoid normal at geodetic latitude φ, longitude λ: (cos φ cos λ, cos φ sin λ,
+    sin φ)), parsed once per process."""
+    from leotwin.geodesy import geodetic_to_ecef
+    from leotwin.ground.sites import gateways
+
+    gw = gateways()
+    return gw, geodetic_to_ecef(gw.lat_deg, gw.lon_deg, gw.alt_km), _up(gw.lat_deg, gw.lon_deg)
+
+
+def _up(lat_deg, lon_deg) -> np.ndarray:
+    phi, lam = np.radians(lat_deg), np.radians(lon_deg)
+    return np.stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)], -1)
+
+
+def _sin_elevation(r_sat: np.ndarray, site: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """sin(elevation) of satellites at ``r_sat`` (…, 3) from sites at ``site`` with unit
+    normal ``up``: ρ·û / |ρ|, ρ = r_sat − site (Vallado Alg. 27, the 'up' component of SEZ)."""
+    rho = r_sat - site
+    return (rho * up).sum(-1) / np.sqrt((rho * rho).sum(-1))
+
+
 def _serving(loaded: LoadedScenario, d: DecisionIn) -> tuple[str | None, str | None]:
     """The highest satellite above the terminal's mask, and the gateway that sees it best
     (a bent-pipe view; paths over ISLs are in ``network.access``)."""
     from leotwin.geodesy import geodetic_to_ecef
-    from leotwin.ground.sites import gateways
-    from leotwin.links.visibility import look_angles
 
     pos = _positions(loaded, d.time)
-    mask = loaded.scenario.ground.min_elevation_deg
+    sin_mask = np.sin(np.radians(loaded.scenario.ground.min_elevation_deg))
     site = geodetic_to_ecef(d.lat, d.lon, d.alt_m / 1000.0)
-    _, el, _ = look_angles(pos["r"], site, d.lat, d.lon)
-    if not np.any(el >= mask):
+    sin_el = _sin_elevation(pos["r"], site, _up(d.lat, d.lon))
+    sin_el = np.where(np.isfinite(sin_el), sin_el, -1.0)  # decayed satellites never serve
+    best = int(np.argmax(sin_el))
+    if sin_el[best] < sin_mask:
         return None, None
-    best = int(np.nanargmax(np.where(el >= mask, el, -90)))
-    gw = gateways()
-    gsite = geodetic_to_ecef(gw.lat_deg, gw.lon_deg, gw.alt_km)
-    _, gel, _ = look_angles(pos["r"][best], gsite, gw.lat_deg, gw.lon_deg)
-    ok = gel >= gw.min_elevation_deg
-    gateway = gw.ids[int(np.argmax(np.where(ok, gel, -90)))] if ok.any() else None
+    gw, gsite, gup = _gateway_geometry()
+    g_el = _sin_elevation(pos["r"][best], gsite, gup)
+    ok = g_el >= np.sin(np.radians(gw.min_elevation_deg))
+    gateway = gw.ids[int(np.argmax(np.where(ok, g_el, -2.0)))] if ok.any() else None
     return pos["ids"][best], gateway
 
 
