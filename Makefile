@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo demo-all test lint bench clean
+.PHONY: setup demo demo-all test lint bench bench-load clean
 
 setup: $(STAMP)
 
@@ -39,6 +39,11 @@ test: lint
 
 bench: setup
 	$(BIN)/python benchmarks/run.py
+
+# the control-plane load test: wrk (Debian package) drives leotwin serve over loopback for 60 s
+bench-load: setup
+	command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python benchmarks/load.py
 
 clean:
 	rm -rf $(VENV) out results build *.egg-info src/*.egg-info

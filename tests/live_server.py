@@ -12,9 +12,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db, port):
+def start_server(db, port, *extra: str):
     proc = subprocess.Popen([sys.executable, "-m", "leotwin", "serve", "--scenario", "ukraine",
-                             "--db", str(db), "--port", str(port)],
+                             "--db", str(db), "--port", str(port), *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     import httpx
 

@@ -369,3 +369,37 @@ def test_dashboard_map_endpoints(api):
                                  5) == cell
     assert client.get("/v1/gateways", headers={}).status_code == 401
     assert client.get("/v1/satellites", params={"track_min": 500}, headers=v).status_code == 422
+
+
+def test_serve_with_two_workers(tmp_path):
+    """``--workers 2``: two processes share one SQLite database; writes from both keep one
+    audit chain, and every worker reads what the other wrote."""
+    import httpx
+
+    db = tmp_path / "w.db"
+    store = Store(db)
+    token = create_token(store, "operator")
+    store.close()
+    port = free_port()
+    proc = start_server(db, port, "--workers", "2")
+    h = {"Authorization": f"Bearer {token}"}
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=h) as c:
+            for k in range(20):  # new connections spread over both workers
+                r = httpx.post(f"http://127.0.0.1:{port}/v1/terminals", headers=h,
+                               json={"terminal_id": f"W-{k}", "account": "acct",
+                                     "plan": "residential"})
+                assert r.status_code == 201
+            for k in range(20):
+                r = httpx.get(f"http://127.0.0.1:{port}/v1/terminals/W-{k}", headers=h)
+                assert r.status_code == 200 and r.json()["terminal_id"] == f"W-{k}"
+            assert len(c.get("/v1/terminals").json()) >= 20
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+    store = Store(db)
+    ok, message = verify_audit(store)
+    rows = store.query("SELECT COUNT(*) AS n FROM audit WHERE action = 'terminal.register'")
+    store.close()
+    assert ok, message
+    assert rows[0]["n"] == 20

@@ -20,17 +20,32 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")
                     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(help="Server processes (one per core is a good "
+                                              "start); they share the database.",
+                                         min=1, max=64)] = 1,
 ) -> None:
-    """Start the control-plane API (OpenAPI at /openapi.json, API under /v1)."""
+    """Start the control-plane API (OpenAPI at /openapi.json, API under /v1, dashboard at /)."""
+    import os
+
     import uvicorn
 
     from leotwin.service.app import create_app
 
+    # built here first in every case: the scenario and database are checked (one-line errors)
+    # and the schema migrated once, before any worker starts
     app_ = create_app(scenario, db)
     print(f"leotwin control plane for '{app_.state.loaded.scenario.name}', database "
-          f"{app_.state.store.path}; http://{host}:{port}/docs")
+          f"{app_.state.store.path}, {workers} worker(s); dashboard http://{host}:{port}/ "
+          f"API http://{host}:{port}/docs")
     # access logs carry the method and path only; tokens travel in headers and are never logged
-    uvicorn.run(app_, host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(app_, host=host, port=port, log_level="warning")
+        return
+    app_.state.store.close()
+    os.environ["LEOTWIN_SERVE_SCENARIO"] = scenario
+    os.environ["LEOTWIN_SERVE_DB"] = db or str(app_.state.store.path)
+    uvicorn.run("leotwin.service.app:app_from_env", factory=True, workers=workers, host=host,
+                port=port, log_level="warning")
 
 
 @tokens_app.command("create")
