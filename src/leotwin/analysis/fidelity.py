@@ -35,7 +35,8 @@ def fidelity_table(duration: str = "1h", step: str = "15s",
     net = AccessNetwork(len(sats), terminals, gw, pop, plus_grid(c))
     grid = TimeGrid.from_span(start, duration, step)
     starts = slot_starts(grid.ns)
-    rtts, used = [], [set() for _ in SITES]
+    rtts: list = []
+    used: list[set] = [set() for _ in SITES]
     k = 0
     for block in iter_propagate(sats, grid, PropagationOptions(geodetic=False)):
         for t in range(block.grid.count):

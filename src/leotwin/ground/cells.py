@@ -82,7 +82,7 @@ def _h3_ready_parts(region: Region) -> list:
 
     from leotwin.ground.geometry import polygons_of
 
-    parts = []
+    parts: list = []
     for poly in region.geometry.geoms:
         west, _, east, _ = poly.bounds
         if east - west > 90.0:

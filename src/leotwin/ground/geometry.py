@@ -68,7 +68,7 @@ def polygons_of(geom) -> list[Polygon]:
 
 def clean_multipolygon(polys: list[Polygon]) -> MultiPolygon:
     """Antimeridian-split, valid, counter-clockwise MultiPolygon from polygon parts."""
-    out = []
+    out: list[Polygon] = []
     for p in polys:
         for part in split_antimeridian(p):
             if not part.is_valid:

@@ -304,6 +304,7 @@ def synthetic_terminals(region, n: int, *, seed: int, mode: str = "uniform",
             lat = np.degrees(np.arcsin(s))
             lon = rng.uniform(west, east, m)
         else:
+            assert centers is not None
             c = np.asarray(centers, dtype=float)[rng.integers(0, len(centers), m)]
             dn, de = rng.normal(0.0, spread_km, (2, m))
             lat = c[:, 0] + np.degrees(dn / MEAN_EARTH_RADIUS_KM)

@@ -84,7 +84,7 @@ def _sample_elevation(r: np.ndarray, site: np.ndarray, up: np.ndarray) -> np.nda
 def _passes_of(sat_id, e, f, mask, step, end, t0_ns) -> list[dict]:
     above = e >= mask
     k = np.arange(len(e))
-    intervals = []  # (start sample or None, end sample or None)
+    intervals: list[tuple[int | None, int | None]] = []  # (start or None, end or None)
     start = None if above[0] else -1
     for i in range(1, len(e)):
         if above[i] and not above[i - 1]:

@@ -86,7 +86,7 @@ def visible_pairs_brute(sat_ecef: np.ndarray, site_ecef: np.ndarray, site_up: np
     sat_xyz, site_xyz, up_xyz = _columns(sat_ecef), _columns(site_ecef), _columns(site_up)
     m = len(site_ecef)
     sin_mask = np.sin(np.radians(np.broadcast_to(min_elevation_deg, (m,)).astype(float)))
-    out = [[], [], [], []]
+    out: list[list[np.ndarray]] = [[], [], [], []]
     chunk = max(1, chunk * 1000 // max(m, 1))
     for a in range(0, len(sat_ecef), chunk):
         n = min(chunk, len(sat_ecef) - a)

@@ -154,10 +154,10 @@ class AccessNetwork:
         v = self.n + self.t + self.g + self.p
         rows, cols, w = self._core_edges(r)
         ts, tt, tel, trng = self.term_index.pairs(r)
-        visible = {}
+        visible: dict[int, dict[int, tuple[float, float]]] = {}
         for s, k, e, d in zip(ts, tt, tel, trng, strict=True):
             visible.setdefault(int(k), {})[int(s)] = (float(e), float(d))
-        to_pop = None
+        to_pop: dict[int, np.ndarray] | None = None
         if self.rule == "least-latency":
             core = csr_matrix((w, (rows, cols)), shape=(v, v))
             pops = np.unique(self.pop_of)
@@ -174,6 +174,7 @@ class AccessNetwork:
             elif self.rule == "highest-elevation":
                 choice = max(options, key=lambda s: (options[s][0], -s))
             else:
+                assert to_pop is not None  # computed above for least-latency
                 dist = to_pop[int(self.pop_of[k])]
                 choice = min(options, key=lambda s: (options[s][1] + dist[s], s))
             if choice != current and current >= 0:
@@ -183,7 +184,8 @@ class AccessNetwork:
         served = np.flatnonzero(self.serving >= 0)
         t_rows = self._t0 + served
         t_cols = self.serving[served]
-        t_w = np.array([visible[k][int(self.serving[k])][1] for k in served], dtype=float)
+        t_w = np.array([visible[int(k)][int(self.serving[k])][1] for k in served],
+                       dtype=np.float64)
         graph = csr_matrix((np.concatenate([w, np.maximum(t_w, 1e-6)]),
                             (np.concatenate([rows, t_rows]), np.concatenate([cols, t_cols]))),
                            shape=(v, v))

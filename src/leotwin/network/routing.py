@@ -88,12 +88,12 @@ class StepRoutes:
     def length_km(self, k: int, dst: int) -> float:
         return float(self.dist_km[k, self.n_sats + self.n_ground + dst])
 
-    def path(self, k: int, dst: int) -> list[int]:
+    def path(self, k: int, dst: int) -> list[int | tuple[str, int]]:
         """Nodes from source k to station dst: ``('g', i)`` stations, ints satellites."""
         node = self.n_sats + self.n_ground + dst
         if not np.isfinite(self.dist_km[k, node]):
             return []
-        out = [("g", dst)]
+        out: list[int | tuple[str, int]] = [("g", dst)]
         node = self.pred[k, node]
         while node >= 0 and node < self.n_sats:
             out.append(int(node))

@@ -40,7 +40,8 @@ class Constellation:
 
     def satellites(self) -> SatelliteSet:
         """All satellites, shell by shell, plane-major; ids ``<name>-<shell>-<plane>-<slot>``."""
-        ids, recipes = [], []
+        ids: list[str] = []
+        recipes: list[tuple] = []
         first = 1
         for shell in self.shells:
             wp = len(str(shell.planes - 1))

@@ -19,6 +19,7 @@ import xml.etree.ElementTree as ET
 from datetime import datetime
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 from leotwin.errors import InputError
 from leotwin.io.text import read_text
@@ -117,7 +118,8 @@ def _normalise_epoch(text: str, where: _Where) -> str:
                           f"found '{text}'", "EPOCH")
     frac = (m.group(7) or "0")[:6].ljust(6, "0")
     try:
-        datetime(*(int(g) for g in m.groups()[:6]))
+        y, mo, d, h, mi, s = (int(g) for g in m.groups()[:6])
+        datetime(y, mo, d, h, mi, s)
     except ValueError as exc:
         raise where.error(f"EPOCH '{text}' is not a valid date: {exc}", "EPOCH") from None
     year = int(m.group(1))
@@ -168,7 +170,7 @@ def _records_xml(text: str, source: str):
         raise InputError("no <segment> elements: expected CCSDS OMM XML (ndm/omm/body/segment)",
                          source=source)
     for k, segment in enumerate(segments, 1):
-        fields = {}
+        fields: dict[str, str] = {}
         for part in ("metadata", "data/meanElements", "data/tleParameters"):
             node = segment.find(part)
             if node is not None:
@@ -238,12 +240,14 @@ def detect_format(path: Path, text: str) -> str:
                      source=path)
 
 
-def parse_omm_text(text: str, source: str, fmt: str) -> list[dict]:
-    """Validated OMM records (``sgp4.omm.initialize`` field dicts) from text in a given format."""
+def parse_omm_text(text: str, source: str, fmt: str) -> list[tuple[dict, Any]]:
+    """Validated OMM records (``sgp4.omm.initialize`` field dicts), each with where it was
+    read (for error messages), from text in a given format."""
     if fmt not in _READERS:
         raise InputError(f"unknown OMM format '{fmt}': expected one of {', '.join(FORMATS)}",
                          source=source)
-    out, seen = [], {}
+    out: list[tuple[dict, Any]] = []
+    seen: dict[object, str] = {}
     for raw, where in _READERS[fmt](text, source):
         rec = normalise_omm(raw, where)
         catalogue = rec["_CATALOGUE"]

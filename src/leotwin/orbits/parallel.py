@@ -17,6 +17,7 @@ import multiprocessing as mp
 from collections.abc import Iterator
 from itertools import pairwise
 from multiprocessing import shared_memory
+from typing import Any
 
 import numpy as np
 
@@ -47,7 +48,7 @@ class _Buffers:
 
     def __init__(self, n: int, t_max: int, geodetic: bool, names: dict | None = None):
         self.n = n
-        self.raw: dict[str, object] = {}
+        self.raw: dict[str, Any] = {}  # mmap.mmap or SharedMemory
         self.named = names is not None or not _fork_available()
         for key, width, dtype in _SPEC:
             if key in ("lat", "lon", "alt") and not geodetic:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from sgp4.api import SGP4_ERRORS, SatrecArray
@@ -115,7 +115,7 @@ class BlockKernel:
         self.chunk_states = chunk_states
         self._chunks: tuple[int, list] | None = None
 
-    def _arrays(self, t: int) -> list[tuple[int, int, object]]:
+    def _arrays(self, t: int) -> list[tuple[int, int, Any]]:
         size = max(1, self.chunk_states // max(1, t))
         if self._chunks is None or self._chunks[0] != size:
             self.sats.satrec_array  # noqa: B018 - checks that the C++ extension is present

@@ -118,6 +118,7 @@ class WalkerShell:
         """Kozai mean motion in rev/day (given, or solved from the altitude)."""
         if self.mean_motion_rev_day is not None:
             return float(self.mean_motion_rev_day)
+        assert self.altitude_km is not None  # the model requires one of the two
         return mean_motion_for_altitude(self.altitude_km, self.inclination_deg, self.eccentricity)
 
     def epoch_days_1949(self) -> float:

@@ -49,7 +49,7 @@ EXPLAIN = {
 
 def reason_names(mask: int) -> list[str]:
     """Names of the reasons set in ``mask``, in code order."""
-    return [r.name for r in Reason if int(mask) & int(r)]
+    return [str(r.name) for r in Reason if int(mask) & int(r)]
 
 
 def parse_reasons(names, where: str = "reasons") -> int:
@@ -60,5 +60,5 @@ def parse_reasons(names, where: str = "reasons") -> int:
             mask |= int(Reason[str(name).strip().upper()])
         except KeyError:
             raise InputError(f"unknown reason code '{name}': expected one of "
-                             f"{', '.join(r.name for r in Reason)}", field=where) from None
+                             f"{', '.join(str(r.name) for r in Reason)}", field=where) from None
     return mask
