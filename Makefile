@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo demo-all test lint bench bench-load clean
+.PHONY: setup demo demo-all test lint docs bench bench-load clean
 
 setup: $(STAMP)
 
@@ -30,12 +30,17 @@ demo-all: setup
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/mypy
 
 # the API tests also run against a real PostgreSQL that scripts/postgres.sh installs and starts;
 # the dashboard test drives Debian's Chromium, which scripts/browser.sh installs
 test: lint
 	LEOTWIN_CHROMIUM="$$(scripts/browser.sh | tail -n 1)" \
 	LEOTWIN_TEST_PG_URL="$$(scripts/postgres.sh 2>/dev/null | tail -n 1)" $(BIN)/python -m pytest -q
+
+# the documentation site, offline, warnings are errors (also built by the test suite)
+docs: setup
+	$(BIN)/python -m mkdocs build --strict --site-dir site
 
 bench: setup
 	$(BIN)/python benchmarks/run.py
