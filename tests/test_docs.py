@@ -102,6 +102,8 @@ def test_site_builds_strict(tmp_path):
                            str(tmp_path / "site")], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (tmp_path / "site" / "guide" / "scenarios" / "index.html").is_file()
+    api = (tmp_path / "site" / "reference" / "python" / "index.html").read_text(encoding="utf-8")
+    assert "PolicyEngine" in api and "TimeGrid" in api  # rendered from the docstrings
 
 
 def test_reference_pages_are_current():
