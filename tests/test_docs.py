@@ -4,9 +4,9 @@ Runnable samples are the ```` ```console ```` blocks of ``docs/guide/*.md`` (and
 ``docs/index.md``): ``$ `` lines are shell commands (a trailing ``\\`` continues one), the lines
 after them the expected output, compared as doctest does with ``...`` matching anything and
 runs of whitespace equal.  All blocks of one page run in order in one bash session in a fresh
-directory holding ``docs/examples/*``, so a page reads like a terminal session: variables and
-files carry over, and ``cmd &`` keeps a server running until the page ends.  A command must
-exit 0 unless its expected output ends with ``[exit N]``.
+directory holding ``docs/examples/*`` and ``examples/*``, so a page reads like a terminal
+session: variables and files carry over, and ``cmd &`` keeps a server running until the page
+ends.  A command must exit 0 unless its expected output ends with ``[exit N]``.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def samples(page: Path) -> list[tuple[int, str, str]]:
 
 def run_page(page: Path, workdir: Path) -> list[tuple[str, int, str]]:
     """Run a page's commands in one bash session; (output, exit code) per command."""
-    for f in (DOCS / "examples").iterdir():
+    for f in [*(DOCS / "examples").iterdir(), *(ROOT / "examples").iterdir()]:
         shutil.copy(f, workdir / f.name)
     script = ["set +e"]
     for k, (_, cmd, _) in enumerate(samples(page)):
