@@ -388,16 +388,11 @@ def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None) -
     def gateway_links(_: Viewer, at: Annotated[str | None, Query(alias="time")] = None) -> dict:
         """Gateways and, at t, their feeder links: every satellite above a gateway's mask
         (elevation from the WGS-84 topocentric frame, Vallado Alg. 27)."""
-        from leotwin.geodesy import geodetic_to_ecef
-        from leotwin.ground.sites import gateways
-        from leotwin.links.visibility import look_angles
-
         t = _at(at, "time")
-        gw = gateways()
+        gw, site, up = _gateway_geometry()
         pos = _positions(loaded, t)
-        site = geodetic_to_ecef(gw.lat_deg, gw.lon_deg, gw.alt_km)
-        _, el, _ = look_angles(pos["r"][None, :, :], site[:, None, :],
-                               gw.lat_deg[:, None], gw.lon_deg[:, None])
+        sin_el = _sin_elevation(pos["r"][None, :, :], site[:, None, :], up[:, None, :])
+        el = np.degrees(np.arcsin(np.clip(sin_el, -1.0, 1.0)))
         g_idx, s_idx = np.nonzero(el >= gw.min_elevation_deg[:, None])
         return {"time": ns_to_iso(t), "gateway_id": gw.ids,
                 "lat_deg": np.round(gw.lat_deg, 4).tolist(),
