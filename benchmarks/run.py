@@ -52,7 +52,7 @@ def propagation(quick: bool) -> None:
     from skyfield.framelib import itrs
 
     from leotwin.orbits import get_constellation, iter_propagate, propagate
-    from leotwin.orbits.propagate import BYTES_PER_STATE, DEFAULT_BLOCK_STATES
+    from leotwin.orbits.kernel import BYTES_PER_STATE, DEFAULT_BLOCK_STATES
     from leotwin.timegrid import TimeGrid
     from leotwin.timegrid.skyfield_bridge import skyfield_timescale
 

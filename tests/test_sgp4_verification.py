@@ -12,7 +12,7 @@ import pkgutil
 
 import numpy as np
 
-from leotwin.orbits.propagate import BlockKernel, PropagationOptions
+from leotwin.orbits.kernel import BlockKernel, PropagationOptions
 from leotwin.orbits.tle import parse_tle_text, satellites_from_tle_records
 from leotwin.timegrid.grid import JD_UNIX_EPOCH, NS_PER_DAY, TimeGrid
 

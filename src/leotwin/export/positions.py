@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from leotwin.errors import InputError
 from leotwin.io.atomic import atomic_output
-from leotwin.orbits.propagate import Ephemeris
+from leotwin.orbits.kernel import Ephemeris
 from leotwin.timegrid.grid import NS_PER_S
 
 POSITION_COLUMNS = ("sat_id", "time", "x_km", "y_km", "z_km", "vx_km_s", "vy_km_s", "vz_km_s",

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from leotwin.orbits.propagate import (
+from leotwin.orbits.kernel import (
     KERNEL_CHUNK_STATES,
     BlockKernel,
     Ephemeris,
