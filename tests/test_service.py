@@ -47,8 +47,17 @@ def db_url(request, tmp_path):
 
     url, name, base = _pg_database()
     yield url
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    # an autovacuum worker (owned by the superuser) may still be on the new database, and FORCE
+    # may not terminate it for a non-superuser role: wait for it to leave, a few times
+    for attempt in range(50):
+        try:
+            with psycopg.connect(base, autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            return
+        except (psycopg.errors.InsufficientPrivilege, psycopg.errors.ObjectInUse):
+            if attempt == 49:
+                raise
+            time.sleep(0.1)
 
 
 @pytest.fixture

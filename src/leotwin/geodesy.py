@@ -33,8 +33,19 @@ class Ellipsoid:
 
 
 WGS84 = Ellipsoid("WGS-84", 6378.137, 1.0 / 298.257223563)
-#: WGS-72, as Hypatia uses for its ground stations (a = 6378.135 km, f = 1/298.26).
+#: WGS-72 (a = 6378.135 km, f = 1/298.26): SGP4's Earth (Hoots & Roehrich, Spacetrack Report
+#: No. 3, 1980; Vallado et al. 2006, "Revisiting Spacetrack Report #3", AIAA 2006-6753) and the
+#: ellipsoid Hypatia uses for its ground stations.
 WGS72 = Ellipsoid("WGS-72", 6378.135, 1.0 / 298.26)
+#: Earth's gravitational parameter in SGP4's WGS-72 constants, km³/s² (Vallado et al. 2006;
+#: python-sgp4 ``wgs72``; PHYSICS.md §5.1).
+MU_WGS72_KM3_S2 = 398600.8
+#: Mean Earth radius R₁ = (2a + b)/3 of GRS 80, km (IUGG; H. Moritz, "Geodetic Reference System
+#: 1980", Bulletin Géodésique 54, 1980): the sphere for great-circle distances.
+MEAN_EARTH_RADIUS_KM = 6371.0088
+#: Highest satellite altitude leotwin plans candidate searches for, km (LEO ends at 2,000 km,
+#: IADC Space Debris Mitigation Guidelines, 2007, §3.3.2).
+LEO_CEILING_KM = 2000.0
 
 
 def geodetic_to_ecef(lat_deg, lon_deg, alt_km, ellipsoid: Ellipsoid = WGS84) -> np.ndarray:

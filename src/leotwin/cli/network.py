@@ -27,6 +27,7 @@ from leotwin.cli.orbits import err, load_satellites
 from leotwin.errors import InputError
 from leotwin.export.positions import table_format
 from leotwin.export.tables import write_table
+from leotwin.geodesy import WGS72
 from leotwin.ground.sites import check_mask
 from leotwin.io.atomic import check_writable
 from leotwin.io.text import read_text
@@ -44,8 +45,8 @@ RTT_COLUMNS = ("time", "src", "dst", "rtt_ms", "hops", "path")
 HYPATIA_PRESETS = {
     "hypatia-kuiper-630": Geometry.hypatia(630.0, 30.0),
     "hypatia-starlink-550": Geometry("hypatia", float(np.hypot(940.7, 550.0)),
-                                     float(2 * np.sqrt((6378.135 + 550) ** 2
-                                                       - (6378.135 + 80) ** 2)), 80.0),
+                                     float(2 * np.sqrt((WGS72.a_km + 550) ** 2
+                                                       - (WGS72.a_km + 80) ** 2)), 80.0),
 }
 
 
@@ -127,7 +128,7 @@ def rtt(
     if geo_name == "hypatia":
         geo = HYPATIA_PRESETS.get(constellation or "")
         if geo is None:  # Hypatia's formula at the first satellite's mean altitude
-            geo = Geometry.hypatia(float((sats.satrecs[0].a - 1.0) * 6378.135), mask)
+            geo = Geometry.hypatia(float((sats.satrecs[0].a - 1.0) * WGS72.a_km), mask)
         options = PropagationOptions(geodetic=False, eop=None)
     else:
         geo = Geometry("standard")

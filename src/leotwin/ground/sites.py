@@ -20,13 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from leotwin.errors import InputError
-from leotwin.geodesy import enu_basis, geodetic_to_ecef
+from leotwin.geodesy import MEAN_EARTH_RADIUS_KM, enu_basis, geodetic_to_ecef
 from leotwin.io.text import read_text
 from leotwin.timegrid.grid import NS_PER_S, parse_time
 
 DEFAULT_TERMINAL_MASK_DEG = 25.0
 DEFAULT_GATEWAY_MASK_DEG = 25.0
-MEAN_EARTH_RADIUS_KM = 6371.0088
 
 
 def check_mask(value: float, where: str = "--min-elevation") -> float:

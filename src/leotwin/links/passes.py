@@ -17,6 +17,7 @@ from scipy.optimize import brentq, minimize_scalar
 
 from leotwin.geodesy import enu_basis, geodetic_to_ecef
 from leotwin.ground.sites import check_mask
+from leotwin.links.elevation import elevation_deg
 from leotwin.orbits.frames import earth_rotation, teme_to_itrf_inplace
 from leotwin.orbits.propagate import PropagationOptions, iter_propagate
 from leotwin.orbits.satellites import SatelliteSet
@@ -39,8 +40,7 @@ class _Elevation:
         _, r, _ = self.sat.sgp4_array(jd, fr)
         r = r[None]
         teme_to_itrf_inplace(r, None, *earth_rotation(jd, fr, self.eop))
-        rho = r[0] - self.site
-        return np.degrees(np.arcsin((rho @ self.up) / np.linalg.norm(rho, axis=1)))
+        return elevation_deg(r[0] - self.site, self.up)
 
 
 def find_passes(sats: SatelliteSet, lat_deg: float, lon_deg: float, alt_km: float,
@@ -57,7 +57,7 @@ def find_passes(sats: SatelliteSet, lat_deg: float, lon_deg: float, alt_km: floa
     eop = default_eop()
     options = PropagationOptions(geodetic=False, eop=eop)
     blocks = [b for b in iter_propagate(sats, grid, options, workers=workers)]
-    el = np.concatenate([_sample_elevation(b.r_km, site, up) for b in blocks], axis=1)
+    el = np.concatenate([elevation_deg(b.r_km - site, up) for b in blocks], axis=1)
     step = grid.step_ns / NS_PER_S
     end = (grid.count - 1) * step
     passes = []
@@ -73,12 +73,6 @@ def find_passes(sats: SatelliteSet, lat_deg: float, lon_deg: float, alt_km: floa
 
     passes.sort(key=order)
     return passes
-
-
-def _sample_elevation(r: np.ndarray, site: np.ndarray, up: np.ndarray) -> np.ndarray:
-    rho = r - site
-    with np.errstate(invalid="ignore"):
-        return np.degrees(np.arcsin((rho @ up) / np.linalg.norm(rho, axis=-1)))
 
 
 def _passes_of(sat_id, e, f, mask, step, end, t0_ns) -> list[dict]:

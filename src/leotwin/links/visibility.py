@@ -1,10 +1,7 @@
 """Which satellites each ground site sees: the exact elevation test, and a KD-tree that finds
 the same pairs as brute force, fast.
 
-Exact test (PHYSICS.md §4.1): with ρ = r_sat − r_site (ECEF, km) and û the site's geodetic up,
-sin(el) = ρ·û/|ρ|; a satellite is visible iff el ≥ ε_site, i.e. ρ·û > 0 and
-(ρ·û)² ≥ sin²ε·|ρ|² for ε ≥ 0.  No flat-Earth distance cut-off (Hypatia's h/sin ε turns a 25°
-mask into 19.8°).
+Exact test: ``links.elevation.above_mask`` (PHYSICS.md §4.1), per candidate pair.
 
 Candidate search (PHYSICS.md §4.2): a satellite at radius r covers a spherical cap of
 Earth-central half-angle λ(ε) = arccos(R·cos ε / r) − ε around its sub-point.  On unit vectors
@@ -19,12 +16,15 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
+from leotwin.geodesy import MEAN_EARTH_RADIUS_KM, WGS84, enu_basis
+from leotwin.links.elevation import above_mask, elevation_deg
+
 SPEED_OF_LIGHT_KM_S = 299_792.458  # exact (SI)
 _MARGIN_RAD = np.radians(0.3)
 
 
-def coverage_geometry(altitude_km: float, elevation_deg: float, radius_km: float = 6371.0
-                      ) -> dict[str, float]:
+def coverage_geometry(altitude_km: float, elevation_deg: float,
+                      radius_km: float = MEAN_EARTH_RADIUS_KM) -> dict[str, float]:
     """Spherical-Earth coverage of one satellite (Wertz & Larson, SMAD §5.2; PHYSICS.md §5.5).
 
     Returns the Earth-central half-angle λ (deg), ground radius R·λ (km), maximum slant range
@@ -47,12 +47,10 @@ def look_angles(sat_ecef: np.ndarray, site_ecef: np.ndarray, site_lat_deg, site_
 
     ``sat_ecef`` (..., 3) and the site broadcast together (Vallado Alg. 27, SITE/RAZEL).
     """
-    from leotwin.geodesy import enu_basis
-
     east, north, up = enu_basis(site_lat_deg, site_lon_deg)
     rho = np.asarray(sat_ecef) - np.asarray(site_ecef)
     rng = np.linalg.norm(rho, axis=-1)
-    el = np.degrees(np.arcsin(np.clip((rho * up).sum(-1) / rng, -1.0, 1.0)))
+    el = elevation_deg(rho, up)
     az = np.degrees(np.arctan2((rho * east).sum(-1), (rho * north).sum(-1))) % 360.0
     return az, el, rng
 
@@ -66,7 +64,7 @@ def _exact(sat_xyz, site_xyz, site_up, sin_mask, si, gi):
     up = rx * site_up[0][gi] + ry * site_up[1][gi] + rz * site_up[2][gi]
     r2 = rx * rx + ry * ry + rz * rz
     sm = sin_mask[gi]
-    ok = (up > 0.0) & (up * up >= sm * sm * r2)
+    ok = above_mask(up, r2, sm * sm)
     rng = np.sqrt(r2[ok])
     return si[ok], gi[ok], np.degrees(np.arcsin(np.clip(up[ok] / rng, -1, 1))), rng
 
@@ -111,7 +109,7 @@ class VisibilityIndex:
         self.mask_deg = np.broadcast_to(np.asarray(min_elevation_deg, float), (m,)).copy()
         self.sin_mask = np.sin(np.radians(self.mask_deg))
         radius = np.linalg.norm(self.site_ecef, axis=1)
-        self.min_site_radius = float(radius.min()) if m else 6356.0
+        self.min_site_radius = float(radius.min()) if m else WGS84.b_km
         self.tree = cKDTree(self.site_ecef / radius[:, None]) if m else None
         self.min_mask_rad = float(np.radians(self.mask_deg.min())) if m else 0.0
 

@@ -25,20 +25,19 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from leotwin.errors import InputError
-from leotwin.geodesy import enu_basis, geodetic_to_ecef
+from leotwin.geodesy import MEAN_EARTH_RADIUS_KM, enu_basis, geodetic_to_ecef
 from leotwin.ground.sites import GroundSites
 from leotwin.links.visibility import VisibilityIndex
 from leotwin.network.isl import EARTH_RADIUS_KM, feasible
 from leotwin.timegrid.grid import NS_PER_S
 
-MEAN_EARTH_RADIUS_KM = 6371.0088
 FIBRE_SPEED_FRACTION = 2.0 / 3.0
 DEFAULT_FIBRE_STRETCH = 1.5
 RULES = ("highest-elevation", "least-latency")
 
 
 def great_circle_km(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Haversine distance on the mean Earth sphere (R = 6371.0088 km)."""
+    """Haversine distance on the mean Earth sphere (``geodesy.MEAN_EARTH_RADIUS_KM``)."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dl = np.radians(np.asarray(lon2) - np.asarray(lon1))
     h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2

@@ -19,10 +19,11 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from leotwin.errors import InputError
+from leotwin.geodesy import WGS84
 from leotwin.orbits.catalog import Constellation
 
 TOPOLOGIES = ("plus-grid", "none", "nearest-k")
-EARTH_RADIUS_KM = 6378.137
+EARTH_RADIUS_KM = WGS84.a_km  # the grazing height is above the WGS-84 equatorial radius
 DEFAULT_GRAZING_KM = 80.0
 
 

@@ -51,7 +51,7 @@ class Geometry:
 
     @classmethod
     def hypatia(cls, altitude_km: float, min_elevation_deg: float,
-                radius_km: float = 6378.135) -> Geometry:
+                radius_km: float = WGS72.a_km) -> Geometry:
         """Hypatia's cut-offs for a shell: MAX_GSL = √(cone² + h²), cone = h/tan ε (flat Earth);
         MAX_ISL = 2√((R+h)² − (R+80)²) (its ``main_*.py`` scripts)."""
         h = altitude_km

@@ -25,11 +25,13 @@ import numpy as np
 from sgp4.api import WGS72, Satrec
 
 from leotwin.errors import InputError
+from leotwin.geodesy import MU_WGS72_KM3_S2
+from leotwin.geodesy import WGS72 as WGS72_ELLIPSOID
 from leotwin.orbits.tle import with_checksum
 from leotwin.timegrid.grid import NS_PER_DAY, ns_to_iso, parse_time
 
-MU_WGS72 = 398600.8  # km³/s², SGP4's WGS-72 constant (PHYSICS.md §5.1)
-R_WGS72 = 6378.135  # km
+MU_WGS72 = MU_WGS72_KM3_S2
+R_WGS72 = WGS72_ELLIPSOID.a_km  # km, SGP4's Earth radius
 DAYS_1949_TO_1970 = 7306.0  # SGP4 epochs count days from 1949-12-31 00:00 UTC (JD 2433281.5)
 
 Phasing = Literal["walker", "hypatia-half-slot"]

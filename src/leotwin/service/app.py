@@ -419,7 +419,7 @@ def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None) -
               boundaries: bool = False) -> dict:
         """The scenario's coverage cells at t: satellites above the mask and policy status;
         with ``boundaries`` also each H3 cell's polygon (``boundary``: [[lon, lat], …])."""
-        from leotwin.analysis.coverage import _DenseVisibility
+        from leotwin.analysis.counting import CellCounter
         from leotwin.policy.engine import STATUSES
 
         t = _at(at, "time")
@@ -429,7 +429,7 @@ def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None) -
         comp = e._compile(int(np.searchsorted(e.instants, t, side="right")))
         r = _positions(loaded, t)["r"]
         for name, cset in _cell_sets(loaded, e):
-            counter = _DenseVisibility(cset, loaded.scenario.ground.min_elevation_deg)
+            counter = CellCounter(cset, loaded.scenario.ground.min_elevation_deg)
             visible = counter.counts(r[np.isfinite(r).all(axis=1)])
             loc = e.locate(cset.lat_deg, cset.lon_deg)
             status_code, _, _ = comp.status(loc, np.arange(len(cset)))

@@ -28,7 +28,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from leotwin.analysis.coverage import COVERAGE_COLUMNS, _DenseVisibility, _Tally
+from leotwin.analysis.counting import CellCounter, CoverageTally
+from leotwin.analysis.coverage import COVERAGE_COLUMNS
 from leotwin.errors import InputError
 from leotwin.geodesy import enu_basis, geodetic_to_ecef
 from leotwin.ground.cells import CellSet, cover
@@ -69,7 +70,7 @@ class Plan:
 @dataclass
 class Chunk:
     start: int
-    tallies: list[_Tally]
+    tallies: list[CoverageTally]
     in_view: np.ndarray  # (t, K) bool
     r: np.ndarray | None  # (N, t, 3) ITRF km when the parent needs positions
     v: np.ndarray | None = None  # (N, t, 3) ITRF km/s when positions are written
@@ -87,8 +88,8 @@ def compute_chunk(bounds: tuple[int, int], plan: Plan | None = None) -> Chunk:
     r = eph.r_km
     tallies = []
     for cells in plan.cells:
-        counter = _DenseVisibility(cells, plan.mask_deg)
-        tallies.append(counter.tally_block(r, len(plan.sats), _Tally(len(cells))))
+        counter = CellCounter(cells, plan.mask_deg)
+        tallies.append(counter.tally_block(r, len(plan.sats), CoverageTally(len(cells))))
     k = len(plan.term_lat)
     in_view = np.zeros((sub.count, k), dtype=bool)
     if k:
@@ -259,7 +260,7 @@ def run_scenario(loaded: LoadedScenario, out: Path, *, backend: str = "serial",
     run = PolicyRun(stepper.ids, grid, np.zeros((grid.count, k), bool),
                     np.zeros((grid.count, k), np.uint32))
     in_view_all = np.zeros((grid.count, k), dtype=bool)
-    tallies: list[_Tally | None] = [None] * len(cells)
+    tallies: list[CoverageTally | None] = [None] * len(cells)
     rtt_rows: dict[str, list] = {c: [] for c in ("time", "terminal_id", "pop", "rtt_ms",
                                                   "hops", "gateway", "serving_sat", "path")}
     _clean_stale(out)
