@@ -252,3 +252,10 @@ def test_inline_walker_shells(cli, tmp_path, data_dir):
     path.write_text(text.replace("phasing_f: 5", "phasing_f: 40"))
     code, _, err = cli("run", path, "--out", tmp_path / "run2")
     assert code == 2 and "phasing F" in err and "constellation.shells.0" in err
+    # the scenario's shell is orbits.walker.WalkerShell itself: its bounds and no unknown keys
+    path.write_text(text.replace("planes: 12,", "planes: 0,"))
+    code, _, err = cli("run", path, "--out", tmp_path / "run3")
+    assert code == 2 and "constellation.shells.0.planes" in err and "line" in err
+    path.write_text(text.replace("phasing_f: 5", "phasing_f: 5, altitud_km: 3"))
+    code, _, err = cli("run", path, "--out", tmp_path / "run4")
+    assert code == 2 and "unknown key 'altitud_km'" in err

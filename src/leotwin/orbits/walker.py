@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
+from pydantic import BeforeValidator, ConfigDict, Field
 from sgp4.api import WGS72, Satrec
 
 from leotwin.errors import InputError
@@ -35,6 +36,14 @@ R_WGS72 = WGS72_ELLIPSOID.a_km  # km, SGP4's Earth radius
 DAYS_1949_TO_1970 = 7306.0  # SGP4 epochs count days from 1949-12-31 00:00 UTC (JD 2433281.5)
 
 Phasing = Literal["walker", "hypatia-half-slot"]
+
+
+def _text(v):
+    """YAML reads ``name: 1`` as an int and an unquoted epoch as a datetime: keep them text."""
+    return v.isoformat() if hasattr(v, "isoformat") else str(v)
+
+
+Text = Annotated[str, BeforeValidator(_text)]
 
 
 @dataclass(frozen=True)
@@ -53,21 +62,26 @@ class WalkerShell:
     epoch: ISO 8601 UTC epoch of the elements.
     bstar: drag term (1/earth radii); 0 means no drag.
     source: citation (FACTS.md key or filing).
+
+    The same class is the ``constellation.shells`` entry of a scenario file: pydantic validates
+    the annotated bounds and rejects unknown keys, then ``__post_init__`` checks the rest.
     """
 
-    name: str
-    planes: int
-    sats_per_plane: int
-    inclination_deg: float
+    __pydantic_config__ = ConfigDict(extra="forbid")
+
+    name: Text
+    planes: Annotated[int, Field(ge=1)]
+    sats_per_plane: Annotated[int, Field(ge=1)]
+    inclination_deg: Annotated[float, Field(ge=0, le=180)]
     altitude_km: float | None = None
     mean_motion_rev_day: float | None = None
-    phasing_f: int = 1
+    phasing_f: Annotated[int, Field(ge=0)] = 1
     phasing: Phasing = "walker"
     raan_spread_deg: float = 360.0
     raan0_deg: float = 0.0
-    eccentricity: float = 0.0
+    eccentricity: Annotated[float, Field(ge=0, lt=1)] = 0.0
     arg_perigee_deg: float = 0.0
-    epoch: str = "2026-01-01T00:00:00Z"
+    epoch: Text = "2026-01-01T00:00:00Z"
     bstar: float = 0.0
     source: str = ""
 

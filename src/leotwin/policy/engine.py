@@ -32,14 +32,15 @@ import numpy as np
 
 from leotwin.ground.cells import cover
 from leotwin.ground.regions import Region, countries, load_geojson_region
+from leotwin.policy.compiled import CompiledPolicy
 from leotwin.policy.load import LoadedPolicy, plans_of
 from leotwin.policy.reasons import EXPLAIN, Reason, reason_names
 from leotwin.policy.schema import PolicyFile
 from leotwin.policy.state import PolicyState, as_of, change_instants
+from leotwin.policy.vocabulary import CELL_RES, STATUSES
 
-STATUSES = ("active", "not_licensed", "inactive", "blacklisted", "waitlisted", "test")
-_CODE = {s: k for k, s in enumerate(STATUSES)}
-CELL_RES = 5
+__all__ = ["STATUSES", "Located", "PolicyEngine"]
+
 
 
 @dataclass
@@ -69,7 +70,7 @@ class PolicyEngine:
         self.terminal_index = {t: k for k, t in enumerate(self.terminal_ids)}
         self.terminals = self.doc.terminals
         self.instants = np.asarray(change_instants(self.doc), dtype=np.int64)
-        self._compiled: dict[int, _Compiled] = {}
+        self._compiled: dict[int, CompiledPolicy] = {}
         self._spill: dict[tuple, dict[int, str]] = {}
         self.threshold = self.doc.policy.in_motion_threshold_kmh
 
@@ -142,7 +143,7 @@ class PolicyEngine:
             return loc.zones[:, key[1]]
         return loc.country == key[1]
 
-    def _spillover_cells(self, spec) -> dict[int, str]:
+    def spillover_cells(self, spec) -> dict[int, str]:
         """Cells of ``into`` whose centres are within ``buffer_km`` of region ``from`` (local
         equirectangular distance around the ``into`` region: cos φ₀ scaling, < 1 % error over
         a few hundred km)."""
@@ -151,8 +152,8 @@ class PolicyEngine:
         import shapely
 
         src, into, buffer_km, status = spec
-        a = self._region_of(src)
-        b = self._region_of(into)
+        a = self.region(src)
+        b = self.region(into)
         cells = cover(b, CELL_RES)
         lat0 = np.radians(np.mean(b.bounds[1::2]))
         scale = np.array([np.cos(lat0), 1.0])
@@ -163,7 +164,8 @@ class PolicyEngine:
         self._spill[spec] = out
         return out
 
-    def _region_of(self, name: str) -> Region:
+    def region(self, name: str) -> Region:
+        """The region (country or declared zone) a policy name or ISO code denotes."""
         key = self.region_key(name)
         return self.zones[key[1]] if key[0] == "z" else self.countries.regions[key[1]]
 
@@ -171,11 +173,23 @@ class PolicyEngine:
     def state_at(self, t_ns: int) -> PolicyState:
         return as_of(self.doc, int(t_ns))
 
-    def _compile(self, interval: int) -> _Compiled:
+    def _compile(self, interval: int) -> CompiledPolicy:
         if interval not in self._compiled:
             t = int(self.instants[interval - 1]) if interval > 0 else -(2**62)
-            self._compiled[interval] = _Compiled(self, self.state_at(t))
+            self._compiled[interval] = CompiledPolicy(self, self.state_at(t))
         return self._compiled[interval]
+
+    def compiled_at(self, t_ns: int) -> CompiledPolicy:
+        """The policy in force at ``t_ns`` (UTC ns), compiled into arrays (cached per interval
+        between two change instants of the log)."""
+        return self._compile(int(np.searchsorted(self.instants, int(t_ns), side="right")))
+
+    def status_at(self, t_ns: int, lat_deg, lon_deg) -> np.ndarray:
+        """Status code (an index into :data:`~leotwin.policy.vocabulary.STATUSES`) of each
+        point at ``t_ns``: cell over zone over country, the default status at sea."""
+        loc = self.locate(lat_deg, lon_deg)
+        status, _, _ = self.compiled_at(t_ns).status(loc, np.arange(len(loc.inverse)))
+        return status
 
     # --- decisions ----------------------------------------------------------------------------
     def decide(self, terminal_ids, lat, lon, alt_m, speed_kmh, time_ns,
@@ -221,7 +235,7 @@ class PolicyEngine:
                                        [time_ns])
         mask = int(reasons[0])
         loc = self.locate([lat], [lon])
-        comp = self._compile(int(np.searchsorted(self.instants, time_ns, side="right")))
+        comp = self.compiled_at(time_ns)
         detail = comp.describe(loc, terminal_id, alt_m, speed_kmh)
         words = [EXPLAIN[r].format(**detail) for r in Reason if mask & int(r)]
         where = detail["place"]
@@ -230,178 +244,3 @@ class PolicyEngine:
         else:
             text = f"denied: terminal {terminal_id} at {where}: " + "; ".join(words) + "."
         return {"allowed": bool(allowed[0]), "reasons": reason_names(mask), "explanation": text}
-
-
-class _Compiled:
-    """One interval's state as arrays over countries, zones and registry terminals."""
-
-    def __init__(self, engine: PolicyEngine, state: PolicyState):
-        self.e, self.s = engine, state
-        n_c = len(engine.countries.regions)
-        default = _CODE[state.default_status]
-        self.country_status = np.full(n_c + 1, default, dtype=np.int8)  # last: open sea
-        self.zone_status = np.full(len(engine.zones), -1, dtype=np.int8)
-        for name, status in state.status.items():
-            kind, idx = engine.region_key(name)
-            (self.country_status if kind == "c" else self.zone_status)[idx] = _CODE[status]
-        self.cells: dict[int, str] = {}
-        for spec in state.spillovers:
-            self.cells.update(engine._spillover_cells(spec))
-        for c, status in state.cells.items():
-            import h3
-
-            self.cells[h3.str_to_int(c)] = status
-        n_t = len(engine.terminals)
-        plans = [engine.plans[t.plan] for t in engine.terminals]
-        self.plan_in_motion = np.array([p.in_motion for p in plans], dtype=bool)
-        self.plan_speed = np.array([p.max_speed_kmh if p.max_speed_kmh is not None else np.inf
-                                    for p in plans])
-        self.plan_alt = np.array([p.max_altitude_m if p.max_altitude_m is not None else np.inf
-                                  for p in plans])
-        self.plan_exempt = np.array([p.exempt_from_land_bans for p in plans], dtype=bool)
-        self.deactivated = np.array([t.id in state.deactivated for t in engine.terminals],
-                                    dtype=bool)
-        funded = []
-        for t in engine.terminals:
-            payers = state.account_payers.get(t.account or "", [])
-            funded.append(not payers or any(state.payer_status.get(p, "active") == "active"
-                                            for p in payers))
-        self.unfunded = ~np.array(funded, dtype=bool) if n_t else np.zeros(0, bool)
-        self.test_ok = np.array([bool(t.account and t.account in engine.accounts
-                                      and engine.accounts[t.account].test_program)
-                                 for t in engine.terminals], dtype=bool)
-        # whitelists need an explicit registration; a waitlist also admits home-country users
-        self.registered = {name: np.array([name in state.registered.get(t.id, set())
-                                           for t in engine.terminals], dtype=bool)
-                           for name in {*state.whitelist_required, *state.status}}
-        self.home = {name: np.array([t.home_country == name for t in engine.terminals],
-                                    dtype=bool) for name in state.status}
-
-    def _terminal(self, arr: np.ndarray, tidx: np.ndarray, default) -> np.ndarray:
-        out = np.full(tidx.shape, default, dtype=arr.dtype if arr.size else type(default))
-        known = tidx >= 0
-        if arr.size:
-            out[known] = arr[tidx[known]]
-        return out
-
-    def status(self, loc: Located, sel: np.ndarray):
-        """Per decision: status code, from-cell flag, and the key of the region that set it."""
-        u = loc.inverse[sel]
-        country = loc.country[u]
-        status = self.country_status[np.where(country >= 0, country, -1)]
-        src_kind = np.zeros(len(sel), dtype=np.int8)  # 0 country, 1 zone, 2 cell
-        src_idx = country.copy()
-        for z in range(len(self.e.zones)):
-            if self.zone_status[z] >= 0:
-                inside = loc.zones[u, z]
-                status = np.where(inside, self.zone_status[z], status)
-                src_kind = np.where(inside, 1, src_kind)
-                src_idx = np.where(inside, z, src_idx)
-        if self.cells and loc.cells is not None:
-            ucode = np.array([_CODE.get(self.cells.get(int(c), ""), -1) for c in loc.cells],
-                             dtype=np.int8)
-            code = ucode[u]
-            has = code >= 0
-            status = np.where(has, code, status)
-            src_kind = np.where(has, 2, src_kind)
-        return status, src_kind, src_idx
-
-    def reasons(self, loc: Located, sel, tidx, alt, speed) -> np.ndarray:
-        e, s = self.e, self.s
-        u = loc.inverse[sel]
-        out = np.zeros(len(sel), dtype=np.uint32)
-
-        def flag(mask, reason):
-            nonlocal out
-            out |= np.where(mask, np.uint32(reason), np.uint32(0))
-
-        known = tidx >= 0
-        flag(~known, Reason.UNKNOWN_TERMINAL)
-        status, src_kind, _src_idx = self.status(loc, sel)
-        not_lic = status == _CODE["not_licensed"]
-        for region, accounts, plans in s.overrides:
-            key = e.region_key(region)
-            inside = e.member(loc, key)[u]
-            ok = inside & known
-            if accounts is not None:
-                ok &= np.isin(tidx, [k for k, t in enumerate(e.terminals) if t.account in accounts])
-            if plans is not None:
-                ok &= np.isin(tidx, [k for k, t in enumerate(e.terminals) if t.plan in plans])
-            not_lic &= ~ok
-        flag(not_lic, Reason.REGION_NOT_LICENSED)
-        flag(status == _CODE["inactive"], Reason.REGION_INACTIVE)
-        black = status == _CODE["blacklisted"]
-        flag(black & (src_kind == 2), Reason.CELL_BLACKLISTED)
-        flag(black & (src_kind != 2), Reason.REGION_BLACKLISTED)
-        test = status == _CODE["test"]
-        flag(test & ~self._terminal(self.test_ok, tidx, False), Reason.REGION_INACTIVE)
-        wait = status == _CODE["waitlisted"]
-        if wait.any():
-            ok = np.zeros(len(sel), dtype=bool)
-            for name, reg in self.registered.items():
-                key = e.region_key(name)
-                home = self.home.get(name, np.zeros_like(reg))
-                ok |= e.member(loc, key)[u] & self._terminal(reg | home, tidx, False)
-            flag(wait & ~ok, Reason.REGION_WAITLISTED)
-        moving = speed > e.threshold
-        plan_speed = self._terminal(self.plan_speed, tidx, np.inf)
-        flag(moving & known & ~self._terminal(self.plan_in_motion, tidx, True),
-             Reason.IN_MOTION_NOT_ALLOWED)
-        cap = plan_speed.copy()
-        for name, value in s.speed_caps.items():
-            cap = np.where(e.member(loc, e.region_key(name))[u], np.minimum(cap, value), cap)
-        flag(speed > cap, Reason.SPEED_CAP)
-        altcap = self._terminal(self.plan_alt, tidx, np.inf)
-        for name, value in s.altitude_caps.items():
-            altcap = np.where(e.member(loc, e.region_key(name))[u], np.minimum(altcap, value),
-                              altcap)
-        flag(alt > altcap, Reason.ALTITUDE_CAP)
-        exempt = self._terminal(self.plan_exempt, tidx, False)
-        for name in s.in_motion_bans:
-            flag(moving & ~exempt & e.member(loc, e.region_key(name))[u],
-                 Reason.IN_MOTION_NOT_ALLOWED)
-        for name in s.whitelist_required:
-            inside = e.member(loc, e.region_key(name))[u]
-            flag(inside & ~self._terminal(self.registered[name], tidx, False),
-                 Reason.NOT_WHITELISTED)
-        flag(self._terminal(self.unfunded, tidx, False), Reason.FUNDING_SUSPENDED)
-        flag(self._terminal(self.deactivated, tidx, False), Reason.TERMINAL_DEACTIVATED)
-        return out
-
-    def describe(self, loc: Located, terminal_id: str, alt_m: float, speed: float) -> dict:
-        """Words for ``explain``: place, caps, plan, account, deactivation reason."""
-        e, s = self.e, self.s
-        sel = np.array([0])
-        _status, src_kind, src_idx = self.status(loc, sel)
-        country = int(loc.country[0])
-        place = (e.countries.regions[country].name if country >= 0 else "open sea")
-        zones = [e.zone_names[z] for z in np.flatnonzero(loc.zones[0])]
-        if zones:
-            place += " (" + ", ".join(zones) + ")"
-        kind, idx = int(src_kind[0]), int(src_idx[0])
-        if kind == 1:
-            region = e.zone_names[idx]
-        elif idx >= 0:
-            region = e.region_name(("c", idx))
-        else:
-            region = "the open sea"
-        cell = h3i.int_to_str(int(loc.cells[0])) if loc.cells is not None else "?"
-        k = e.terminal_index.get(terminal_id, -1)
-        term = e.terminals[k] if k >= 0 else None
-        plan = term.plan if term else "unknown"
-        cap = e.plans[plan].max_speed_kmh if term and e.plans[plan].max_speed_kmh else np.inf
-        altcap = e.plans[plan].max_altitude_m if term and e.plans[plan].max_altitude_m else np.inf
-        tidx = np.array([k])
-        u = loc.inverse[sel]
-        for name, value in s.speed_caps.items():
-            if e.member(loc, e.region_key(name))[u][0]:
-                cap = min(cap, value)
-        for name, value in s.altitude_caps.items():
-            if e.member(loc, e.region_key(name))[u][0]:
-                altcap = min(altcap, value)
-        del tidx
-        return {"place": f"{place}, {loc.lat[0]:.4f}°, {loc.lon[0]:.4f}°", "region": region,
-                "cell": cell, "speed": speed, "cap": cap, "alt": alt_m, "altcap": altcap,
-                "plan": plan, "account": term.account if term else "?",
-                "why": s.deactivated.get(terminal_id, "detected by a rule"),
-                "terminal": terminal_id}

@@ -75,7 +75,7 @@ def plans_of(doc: PolicyFile) -> dict:
     return {**DEFAULT_PLANS, **doc.policy.plans}
 
 
-def _region_known(doc: PolicyFile, name: str) -> bool:
+def region_known(doc: PolicyFile, name: str) -> bool:
     if name in doc.regions:
         return True
     try:
@@ -99,7 +99,7 @@ def check_meaning(loaded: LoadedPolicy) -> None:
                              source=src, line=loaded.line("terminals", k, "account"),
                              field=f"terminals.{k}.account")
         for region in [*t.whitelisted, *([t.home_country] if t.home_country else [])]:
-            if not _region_known(doc, region):
+            if not region_known(doc, region):
                 raise InputError(f"unknown region '{region}'", source=src,
                                  line=loaded.line("terminals", k), field=f"terminals.{k}")
     seen_ids = set()
@@ -113,7 +113,7 @@ def check_meaning(loaded: LoadedPolicy) -> None:
         body, kind = entry.change.body, entry.change.kind
         for attr in ("region", "from_", "into"):
             name = getattr(body, attr, None)
-            if name is not None and not _region_known(doc, name):
+            if name is not None and not region_known(doc, name):
                 raise InputError(f"unknown region '{name}': expected an ISO code, a country "
                                  "name or a zone declared under regions", source=src,
                                  line=loaded.line(*where, "change"),
@@ -150,7 +150,7 @@ def check_meaning(loaded: LoadedPolicy) -> None:
             raise InputError("denied_for needs a list of reasons", source=src,
                              line=loaded.line(*where), field=f"policy.detection.{k}.reasons")
         if rule.rule in ("in_zone", "cluster") and rule.zone is not None \
-                and not _region_known(doc, rule.zone):
+                and not region_known(doc, rule.zone):
             raise InputError(f"unknown region '{rule.zone}'", source=src,
                              line=loaded.line(*where, "zone"), field=f"policy.detection.{k}.zone")
         if rule.rule == "in_zone" and rule.zone is None:

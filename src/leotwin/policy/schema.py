@@ -30,10 +30,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from leotwin.policy.vocabulary import DEFAULT_PLAN, PLAN_NAMES, Status, UserClass
 from leotwin.timegrid.grid import parse_time
-
-Status = Literal["active", "not_licensed", "inactive", "blacklisted", "waitlisted", "test"]
-UserClass = Literal["authorized", "civilian", "unauthorized"]
 
 
 def _text_id(v):
@@ -223,14 +221,16 @@ class Plan(Strict):
     exempt_from_land_bans: bool = False
 
 
-DEFAULT_PLANS = {
+#: Roam's in-motion speed limit, km/h (FACTS.md §4 P5)
+ROAM_MAX_SPEED_KMH = 160.0
+DEFAULT_PLANS = dict(zip(PLAN_NAMES, (
     # FACTS.md §4 P5: Standard/Priority no in-motion; Roam in motion up to 160 km/h
-    "residential": Plan(in_motion=False),
-    "roam": Plan(in_motion=True, max_speed_kmh=160.0),
-    "maritime": Plan(in_motion=True, exempt_from_land_bans=True),
-    "aviation": Plan(in_motion=True, exempt_from_land_bans=True),
-    "government": Plan(in_motion=True),
-}
+    Plan(in_motion=False),                                  # residential
+    Plan(in_motion=True, max_speed_kmh=ROAM_MAX_SPEED_KMH),  # roam
+    Plan(in_motion=True, exempt_from_land_bans=True),       # maritime
+    Plan(in_motion=True, exempt_from_land_bans=True),       # aviation
+    Plan(in_motion=True),                                   # government
+), strict=True))
 
 
 class Account(Strict):
@@ -247,7 +247,7 @@ class Account(Strict):
 class Terminal(Strict):
     id: str
     account: str | None = None
-    plan: str = "residential"
+    plan: str = DEFAULT_PLAN
     home_country: str | None = None
     whitelisted: list[str] = []
     actual_user: UserClass | None = None

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from leotwin.errors import InputError
 from leotwin.policy.engine import PolicyEngine
-from leotwin.policy.load import _region_known, plans_of
+from leotwin.policy.load import plans_of, region_known
 from leotwin.policy.schema import Change, LogEntry, PolicyFile, Terminal
 from leotwin.policy.state import as_of as policy_as_of
 from leotwin.policy.state import refused_until
@@ -192,7 +192,7 @@ def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None) -
             if extra:
                 regions.append(extra)
         for r in regions:
-            if not _region_known(doc, r):
+            if not region_known(doc, r):
                 raise HTTPException(422, f"unknown region '{r}'")
 
     def _terminal_row(tid: str) -> dict:
@@ -289,7 +289,7 @@ def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None) -
         doc = engine().doc
         for attr in ("region", "from_", "into"):
             name = getattr(body_, attr, None)
-            if name is not None and not _region_known(doc, name):
+            if name is not None and not region_known(doc, name):
                 raise HTTPException(422, f"unknown region '{name}'")
         now = time.time_ns()
         eff = body.effective_at or now
@@ -420,19 +420,17 @@ def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None) -
         """The scenario's coverage cells at t: satellites above the mask and policy status;
         with ``boundaries`` also each H3 cell's polygon (``boundary``: [[lon, lat], …])."""
         from leotwin.analysis.counting import CellCounter
-        from leotwin.policy.engine import STATUSES
+        from leotwin.policy.vocabulary import STATUSES
 
         t = _at(at, "time")
         e = engine()
         out = {"time": ns_to_iso(t), "h3_cell": [], "region": [], "lat_deg": [],
                "lon_deg": [], "visible": [], "status": []}
-        comp = e._compile(int(np.searchsorted(e.instants, t, side="right")))
         r = _positions(loaded, t)["r"]
         for name, cset in _cell_sets(loaded, e):
             counter = CellCounter(cset, loaded.scenario.ground.min_elevation_deg)
             visible = counter.counts(r[np.isfinite(r).all(axis=1)])
-            loc = e.locate(cset.lat_deg, cset.lon_deg)
-            status_code, _, _ = comp.status(loc, np.arange(len(cset)))
+            status_code = e.status_at(t, cset.lat_deg, cset.lon_deg)
             out["h3_cell"] += cset.ids
             out["region"] += [name] * len(cset)
             out["lat_deg"] += np.round(cset.lat_deg, 4).tolist()
@@ -605,7 +603,7 @@ def _cell_sets(loaded: LoadedScenario, e: PolicyEngine):
     key = loaded.source
     if key not in _CELL_CACHE:
         res = loaded.scenario.ground.h3_res
-        _CELL_CACHE[key] = [(name, cover(e._region_of(name), res))
+        _CELL_CACHE[key] = [(name, cover(e.region(name), res))
                             for name in loaded.scenario.ground.regions]
     return _CELL_CACHE[key]
 

@@ -11,7 +11,13 @@ from leotwin.errors import InputError
 from leotwin.io.text import read_text
 from leotwin.io.yamlfile import line_at, load_yaml
 from leotwin.orbits.catalog import CATALOG
-from leotwin.policy.load import LoadedPolicy, _region_known, check_meaning, resolve_scenario
+from leotwin.policy.load import (
+    LoadedPolicy,
+    check_meaning,
+    plans_of,
+    region_known,
+    resolve_scenario,
+)
 from leotwin.policy.schema import PolicyFile
 from leotwin.sim.scenario import Scenario
 from leotwin.timegrid.grid import TimeGrid
@@ -48,7 +54,10 @@ def _error(exc: ValidationError, raw, source) -> InputError:
     err = exc.errors()[0]
     loc = tuple(err["loc"])
     msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
+    cause = err.get("ctx", {}).get("error")
+    if isinstance(cause, InputError):  # raised by a model's own checks (a Walker shell's)
+        msg = cause.message
+    if err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         msg = f"unknown key '{loc[-1]}': check its spelling and place"
     elif err["type"] == "literal_error":
         msg = f"{msg}, got {err.get('input')!r}"
@@ -85,15 +94,6 @@ def _check(loaded: LoadedScenario) -> None:
                          f"{', '.join(CATALOG)}", source=src,
                          line=line_at(raw, ("constellation", "builtin")),
                          field="constellation.builtin")
-    for k, shell in enumerate(c.shells or []):
-        from leotwin.orbits.walker import WalkerShell
-
-        try:
-            WalkerShell(**shell.model_dump())
-        except InputError as exc:
-            raise InputError(exc.message, source=src,
-                             line=line_at(raw, ("constellation", "shells", k)),
-                             field=f"constellation.shells.{k}") from None
     for key in ("tle", "omm"):
         value = getattr(c, key)
         if value is not None and not loaded.path(value).is_file():
@@ -102,19 +102,18 @@ def _check(loaded: LoadedScenario) -> None:
                              field=f"constellation.{key}")
     doc = loaded.policy.doc
     for k, region in enumerate(s.ground.regions):
-        if not _region_known(doc, region):
+        if not region_known(doc, region):
             raise InputError(f"unknown region '{region}': expected an ISO code, a country name "
                              "or a zone declared under regions", source=src,
                              line=line_at(raw, ("ground", "regions", k)),
                              field=f"ground.regions.{k}")
-    plans = set(loaded.policy.doc.policy.plans) | {"residential", "roam", "maritime",
-                                                     "aviation", "government"}
+    plans = plans_of(doc)
     accounts = {a.id for a in doc.policy.accounts}
     for k, pop in enumerate(s.ground.populations):
         where = ("ground", "populations", k)
         for attr in ("region", "registered_region"):
             name = getattr(pop, attr)
-            if name is not None and not _region_known(doc, name):
+            if name is not None and not region_known(doc, name):
                 raise InputError(f"unknown region '{name}'", source=src,
                                  line=line_at(raw, (*where, attr)),
                                  field=f"ground.populations.{k}.{attr}")

@@ -40,10 +40,11 @@ from leotwin.network.isl import plus_grid
 from leotwin.network.routing import rtt_ms
 from leotwin.orbits import PropagationOptions, get_constellation, load_omm, load_tle, propagate
 from leotwin.orbits.satellites import SatelliteSet
-from leotwin.policy.engine import STATUSES, PolicyEngine
+from leotwin.policy.engine import PolicyEngine
 from leotwin.policy.reasons import reason_names
 from leotwin.policy.run import PolicyRun, PolicyStepper, enforcement
 from leotwin.policy.schema import PolicyFile, Terminal
+from leotwin.policy.vocabulary import STATUSES
 from leotwin.sim.load import LoadedScenario
 from leotwin.timegrid.grid import NS_PER_S, TimeGrid, ns_to_iso
 
@@ -167,10 +168,9 @@ def satellites_of(loaded: LoadedScenario) -> tuple[SatelliteSet, np.ndarray]:
             constellation = get_constellation(c.builtin)
         else:
             from leotwin.orbits.catalog import Constellation
-            from leotwin.orbits.walker import WalkerShell
 
-            shells = tuple(WalkerShell(**sh.model_dump()) for sh in c.shells)
-            constellation = Constellation(loaded.scenario.name, shells, "scenario shells")
+            constellation = Constellation(loaded.scenario.name, tuple(c.shells),
+                                          "scenario shells")
         sats = constellation.satellites()
         isl = loaded.scenario.network.isl
         edges = plus_grid(constellation) if isl == "plus-grid" else np.empty((0, 2), np.int64)
@@ -189,7 +189,7 @@ def terminals_of(loaded: LoadedScenario) -> tuple[list[Terminal], np.ndarray]:
     speeds = [t.speed_kmh for t in s.terminals]
     engine_zones = PolicyEngine(loaded.policy)
     for k, pop in enumerate(s.ground.populations):
-        region = engine_zones._region_of(pop.region)
+        region = engine_zones.region(pop.region)
         sites = synthetic_terminals(region, pop.count, seed=s.seed * 1000 + k, mode=pop.mode,
                                     centers=list(pop.centers) or None,
                                     spread_km=pop.spread_km, prefix=pop.prefix)
@@ -233,7 +233,7 @@ def run_scenario(loaded: LoadedScenario, out: Path, *, backend: str = "serial",
     doc = PolicyFile(name=s.name, regions=s.regions, terminals=terminals, policy=s.policy)
     engine = PolicyEngine(doc)
     engine.source = loaded.source
-    regions = [engine._region_of(r) for r in s.ground.regions]
+    regions = [engine.region(r) for r in s.ground.regions]
     cells = [cover(r, s.ground.h3_res) for r in regions]
     k = len(terminals)
     lat = np.array([t.lat for t in terminals], dtype=np.float64)
@@ -391,12 +391,10 @@ def _write_results(tmp, loaded, engine, grid, sats, terminals, cells, regions, t
     # coverage, with the policy status of each cell at the window's end
     tables = []
     end = int(grid.ns[-1])
-    comp = engine._compile(int(np.searchsorted(engine.instants, end, side="right")))
     region_summaries = {}
     for name, region, cset, tally in zip(s.ground.regions, regions, cells, tallies,
                                          strict=True):
-        loc = engine.locate(cset.lat_deg, cset.lon_deg)
-        status, _, _ = comp.status(loc, np.arange(len(cset)))
+        status = engine.status_at(end, cset.lat_deg, cset.lon_deg)
         covered = tally.covered / steps
         tables.append(pa.table({
             "region": pa.array([name] * len(cset)),

@@ -22,13 +22,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from leotwin.policy.schema import PolicySection, Terminal, UserClass, Zone
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from leotwin.orbits.walker import WalkerShell
+from leotwin.policy.schema import PolicySection, Strict, Terminal, Zone
+from leotwin.policy.vocabulary import DEFAULT_PLAN, UserClass
 
 
 class TimeWindow(Strict):
@@ -42,35 +40,11 @@ class TimeWindow(Strict):
         return v.isoformat() if hasattr(v, "isoformat") else str(v)
 
 
-class Shell(Strict):
-    """A Walker shell given inline (see ``orbits.walker.WalkerShell`` for the meaning)."""
-
-    name: str
-    planes: int = Field(ge=1)
-    sats_per_plane: int = Field(ge=1)
-    inclination_deg: float = Field(ge=0, le=180)
-    altitude_km: float | None = None
-    mean_motion_rev_day: float | None = None
-    phasing_f: int = Field(default=1, ge=0)
-    phasing: Literal["walker", "hypatia-half-slot"] = "walker"
-    raan_spread_deg: float = 360.0
-    raan0_deg: float = 0.0
-    eccentricity: float = Field(default=0.0, ge=0, lt=1)
-    arg_perigee_deg: float = 0.0
-    epoch: str = "2026-01-01T00:00:00Z"
-    bstar: float = 0.0
-
-    @field_validator("name", "epoch", mode="before")
-    @classmethod
-    def _text(cls, v):
-        return v.isoformat() if hasattr(v, "isoformat") else str(v)
-
-
 class ConstellationRef(Strict):
     builtin: str | None = None
     tle: str | None = None
     omm: str | None = None
-    shells: list[Shell] | None = None
+    shells: list[WalkerShell] | None = None
 
     @model_validator(mode="after")
     def _one(self) -> ConstellationRef:
@@ -89,7 +63,7 @@ class Population(Strict):
     centers: list[tuple[float, float]] = []
     spread_km: float = Field(default=50.0, gt=0)
     prefix: str = "P"
-    plan: str = "residential"
+    plan: str = DEFAULT_PLAN
     account: str | None = None
     actual_user: UserClass | None = None
     registered_fraction: float = Field(default=0.0, ge=0, le=1)
