@@ -25,10 +25,13 @@ from leotwin.sim.runner import run_scenario
 DATA = Path(__file__).parent / "data"
 VOLATILE = ("seconds", "peak_rss_mib")
 
-#: recorded at b11cbb6 (before #11), serial backend
+#: recorded at b11cbb6 (before #11), serial backend.  The small scenario's digest changed once
+#: since, on purpose: with the schemas declared in ``export.results``, ``terminals.account`` and
+#: ``home_country`` are strings even when every value is empty (they were Arrow's ``null``
+#: type); cast to the declared schema, the old table equals the new one (ba1e6ee… before).
 FROZEN = {
     "ukraine-2026": "2945245c4d06797ff3a898db711cabe5",
-    "small-scenario": "ba1e6eee27bd170a50d9a810b1e1629f",
+    "small-scenario": "60090a08d0971fa812c232d39ef8b659",
 }
 
 

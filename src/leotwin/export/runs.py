@@ -157,10 +157,10 @@ def _csv(run: Path, tmp: Path, table: str) -> None:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    from leotwin.export.tables import _csv_ready
+    from leotwin.export.tables import csv_ready
 
     tab = _table(run, table)
     for k, field in enumerate(tab.schema):
         if pa.types.is_dictionary(field.type):
             tab = tab.set_column(k, field.name, tab[field.name].cast(pa.string()))
-    pacsv.write_csv(_csv_ready(tab), tmp)
+    pacsv.write_csv(csv_ready(tab), tmp)

@@ -13,7 +13,7 @@ from leotwin.export.positions import table_format
 from leotwin.io.atomic import atomic_output
 
 
-def _csv_ready(table: pa.Table) -> pa.Table:
+def csv_ready(table: pa.Table) -> pa.Table:
     """Timestamps as ISO 8601 with ``Z`` (empty when null), as the positions CSV writes them."""
     cols = []
     for name in table.column_names:
@@ -34,5 +34,5 @@ def write_table(path: str | Path, table: pa.Table) -> None:
         if fmt == "parquet":
             pq.write_table(table, tmp, compression="snappy")
         else:
-            pacsv.write_csv(_csv_ready(table), tmp,
+            pacsv.write_csv(csv_ready(table), tmp,
                             write_options=pacsv.WriteOptions(quoting_style="needed"))

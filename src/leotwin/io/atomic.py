@@ -1,4 +1,5 @@
-"""Atomic output: write to a temporary sibling, then rename over the target.
+"""Atomic output: write to a temporary sibling (a file or a whole folder), then rename over the
+target.
 
 A reader never sees a half-written file, and an error or Ctrl-C leaves nothing behind: the
 temporary file is removed and any earlier file at the target is kept as it was.  ``os.replace``
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,4 +61,45 @@ def atomic_output(target: str | os.PathLike[str], *, option: str = "--out") -> I
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
+        raise
+
+
+def clean_stale(target: Path) -> None:
+    """Remove the temporary folders of runs that were killed outright (SIGKILL, power loss):
+    ``.NAME.partial-PID`` beside ``target`` whose process is gone."""
+    for stale in target.parent.glob(f".{target.name}.partial-*"):
+        try:
+            pid = int(stale.name.rsplit("-", 1)[1])
+            os.kill(pid, 0)
+        except (ValueError, ProcessLookupError):
+            shutil.rmtree(stale, ignore_errors=True)
+        except PermissionError:
+            pass
+
+
+@contextlib.contextmanager
+def atomic_directory(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield an empty temporary folder beside ``target``; on success it becomes ``target``.
+
+    An existing ``target`` is replaced only at the end (moved aside, the new folder renamed in,
+    the old one removed), so an error or Ctrl-C leaves the earlier results as they were and no
+    partial folder behind.  Folders left by killed runs are cleaned first.
+    """
+    target = Path(target)
+    clean_stale(target)
+    tmp = target.parent / f".{target.name}.partial-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        yield tmp
+        if target.exists():
+            old = target.parent / f".{target.name}.old-{os.getpid()}"
+            os.replace(target, old)
+            os.replace(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
         raise

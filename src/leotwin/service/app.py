@@ -472,7 +472,7 @@ def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None) -
         from leotwin.network.access import AccessNetwork, slot_starts
         from leotwin.network.routing import rtt_ms
         from leotwin.orbits import PropagationOptions, propagate
-        from leotwin.sim.runner import satellites_of
+        from leotwin.sim.assemble import satellites_of
         from leotwin.timegrid.grid import TimeGrid
 
         term = next((x for x in engine().terminals if x.id == terminal_id
@@ -581,7 +581,7 @@ def _track(loaded: LoadedScenario, t: int, minutes: int) -> tuple[np.ndarray, np
     """Geodetic latitude/longitude (deg) of every satellite at t, t+1 min, …, t+minutes
     (SGP4, TEME→ITRF as in ``orbits.propagate``); arrays (N, minutes + 1)."""
     from leotwin.orbits import PropagationOptions, propagate
-    from leotwin.sim.runner import satellites_of
+    from leotwin.sim.assemble import satellites_of
     from leotwin.timegrid.grid import TimeGrid
 
     key = (loaded.source, t // 10**9, minutes)
@@ -614,7 +614,7 @@ _POS_CACHE: dict = {}
 def _positions(loaded: LoadedScenario, t: int) -> dict:
     """Satellite ITRF positions and geodetic coordinates at one instant (cached per second)."""
     from leotwin.orbits import PropagationOptions, propagate
-    from leotwin.sim.runner import satellites_of
+    from leotwin.sim.assemble import satellites_of
     from leotwin.timegrid.grid import TimeGrid
 
     key = (loaded.source, t // 10**9)

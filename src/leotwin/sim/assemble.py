@@ -1,0 +1,138 @@
+"""Assembling a run's inputs from a loaded scenario: satellites, terminals, engine, cells, routes.
+
+Everything here is computed once, before the time loop: the constellation (built-in, inline
+Walker shells, TLE or OMM) and its ISL edges, the scenario terminals plus the seeded synthetic
+populations, the decision engine over the scenario's policy, each coverage region's H3 cells,
+the chunk plan, and the access network of the terminals whose path to the PoP is routed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from leotwin.errors import InputError
+from leotwin.ground.cells import CellSet, cover
+from leotwin.ground.regions import Region
+from leotwin.ground.sites import GroundSites, gateways, pops, synthetic_terminals
+from leotwin.network.access import AccessNetwork
+from leotwin.network.isl import plus_grid
+from leotwin.orbits import get_constellation, load_omm, load_tle
+from leotwin.orbits.satellites import SatelliteSet
+from leotwin.policy.engine import PolicyEngine
+from leotwin.policy.schema import PolicyFile, Terminal
+from leotwin.sim.chunks import Plan
+from leotwin.sim.load import LoadedScenario
+
+#: seeds of population k: positions from seed·SEED_STRIDE + k, registrations from that + this
+SEED_STRIDE = 1000
+REGISTRATION_SEED_OFFSET = 500
+
+
+def satellites_of(loaded: LoadedScenario) -> tuple[SatelliteSet, np.ndarray]:
+    """The scenario's satellites and their +Grid ISL edges (empty without ISLs)."""
+    c = loaded.scenario.constellation
+    if c.builtin is not None or c.shells is not None:
+        if c.builtin is not None:
+            constellation = get_constellation(c.builtin)
+        else:
+            from leotwin.orbits.catalog import Constellation
+
+            constellation = Constellation(loaded.scenario.name, tuple(c.shells),
+                                          "scenario shells")
+        sats = constellation.satellites()
+        isl = loaded.scenario.network.isl
+        edges = plus_grid(constellation) if isl == "plus-grid" else np.empty((0, 2), np.int64)
+        return sats, edges
+    sats = load_tle(loaded.path(c.tle)) if c.tle else load_omm(loaded.path(c.omm))
+    if loaded.scenario.network.isl == "plus-grid":
+        raise InputError("+Grid needs a built-in constellation's planes: use isl: nearest-k or "
+                         "none with TLE/OMM data", source=loaded.source, field="network.isl")
+    return sats, np.empty((0, 2), np.int64)
+
+
+def terminals_of(loaded: LoadedScenario) -> tuple[list[Terminal], np.ndarray]:
+    """Scenario terminals plus seeded synthetic populations; and their speeds (km/h)."""
+    s = loaded.scenario
+    out = list(s.terminals)
+    speeds = [t.speed_kmh for t in s.terminals]
+    engine_zones = PolicyEngine(loaded.policy)
+    for k, pop in enumerate(s.ground.populations):
+        region = engine_zones.region(pop.region)
+        seed = s.seed * SEED_STRIDE + k
+        sites = synthetic_terminals(region, pop.count, seed=seed, mode=pop.mode,
+                                    centers=list(pop.centers) or None,
+                                    spread_km=pop.spread_km, prefix=pop.prefix)
+        rng = np.random.default_rng(seed + REGISTRATION_SEED_OFFSET)
+        registered = rng.random(pop.count) < pop.registered_fraction
+        reg_region = pop.registered_region or pop.region
+        for j in range(pop.count):
+            out.append(Terminal(id=sites.ids[j], account=pop.account, plan=pop.plan,
+                                actual_user=pop.actual_user, lat=float(sites.lat_deg[j]),
+                                lon=float(sites.lon_deg[j]), alt_m=pop.alt_m,
+                                speed_kmh=pop.speed_kmh,
+                                whitelisted=[reg_region] if registered[j] else []))
+            speeds.append(pop.speed_kmh)
+    ids = [t.id for t in out]
+    if len(set(ids)) != len(ids):
+        counts = Counter(ids)
+        dup = next(i for i in ids if counts[i] > 1)
+        raise InputError(f"terminal id '{dup}' appears twice (populations are named by their "
+                         "prefix: give each a distinct prefix)", source=loaded.source,
+                         field="ground.populations")
+    return out, np.array(speeds, dtype=np.float64)
+
+
+@dataclass
+class RunInputs:
+    """What the time loop of ``sim.runner`` works on."""
+
+    sats: SatelliteSet
+    terminals: list[Terminal]
+    speeds: np.ndarray  # (K,) km/h
+    lat: np.ndarray  # (K,) deg
+    lon: np.ndarray  # (K,) deg
+    alt_m: np.ndarray  # (K,) m
+    engine: PolicyEngine
+    regions: list[Region]
+    cells: list[CellSet]
+    plan: Plan
+    access: AccessNetwork | None  # the routed terminals' access network
+    rtt_ids: list[str]
+    rtt_pos: np.ndarray  # (R,) index of each routed terminal among all
+
+
+def assemble(loaded: LoadedScenario) -> RunInputs:
+    s = loaded.scenario
+    grid = loaded.grid()
+    sats, edges = satellites_of(loaded)
+    terminals, speeds = terminals_of(loaded)
+    doc = PolicyFile(name=s.name, regions=s.regions, terminals=terminals, policy=s.policy)
+    engine = PolicyEngine(doc)
+    engine.source = loaded.source
+    regions = [engine.region(r) for r in s.ground.regions]
+    cells = [cover(r, s.ground.h3_res) for r in regions]
+    k = len(terminals)
+    lat = np.array([t.lat for t in terminals], dtype=np.float64)
+    lon = np.array([t.lon for t in terminals], dtype=np.float64)
+    alt_m = np.array([t.alt_m for t in terminals], dtype=np.float64)
+    mask = s.ground.min_elevation_deg
+    rtt_ids = list(s.network.rtt_terminals)
+    plan = Plan(sats, grid, cells, mask, lat, lon, alt_m / 1000.0, np.full(k, mask),
+                bool(rtt_ids) or s.outputs.positions, s.outputs.positions)
+    access = None
+    index = {t.id: j for j, t in enumerate(terminals)}
+    rtt_pos = np.array([index[r] for r in rtt_ids], dtype=np.int64)
+    if rtt_ids:
+        sites = GroundSites(rtt_ids, lat[rtt_pos], lon[rtt_pos], alt_m[rtt_pos] / 1000.0,
+                            np.full(len(rtt_pos), mask))
+        gw = gateways(None if s.ground.gateways == "bundled" else loaded.path(s.ground.gateways))
+        pp = pops(None if s.ground.pops == "bundled" else loaded.path(s.ground.pops))
+        access = AccessNetwork(len(sats), sites, gw, pp, edges, rule=s.network.rule,
+                               fibre_stretch=s.network.fibre_stretch,
+                               slot_period_s=s.network.slot_period_s,
+                               slot_offset_s=s.network.slot_offset_s)
+    return RunInputs(sats, terminals, speeds, lat, lon, alt_m, engine, regions, cells, plan,
+                     access, rtt_ids, rtt_pos)
