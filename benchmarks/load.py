@@ -93,8 +93,8 @@ def main() -> None:
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("load.py: wrk is missing (apt-get install wrk, or make bench-load)")
-    from leotwin.service.auth import create_token
-    from leotwin.service.store import Store
+    from leotwin.controlplane.auth import create_token
+    from leotwin.controlplane.store import Store
     from leotwin.timegrid.grid import parse_time
     from live_server import free_port, start_server
 

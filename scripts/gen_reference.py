@@ -112,7 +112,7 @@ def scenario_page() -> str:
 
 
 def http_page() -> str:
-    from leotwin.service.app import create_app
+    from leotwin.controlplane.app import create_app
 
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app("ukraine", Path(tmp) / "ref.db")

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from leotwin.service.auth import create_token
-from leotwin.service.store import Store
+from leotwin.controlplane.auth import create_token
+from leotwin.controlplane.store import Store
 from live_server import free_port, start_server
 
 CHROMIUM = os.environ.get("LEOTWIN_CHROMIUM", "/usr/bin/chromium")

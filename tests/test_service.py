@@ -15,9 +15,9 @@ import pytest
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 from fastapi.testclient import TestClient  # noqa: E402
 
-from leotwin.service.app import create_app  # noqa: E402
-from leotwin.service.auth import create_token  # noqa: E402
-from leotwin.service.store import Store, verify_audit  # noqa: E402
+from leotwin.controlplane.app import create_app  # noqa: E402
+from leotwin.controlplane.auth import create_token  # noqa: E402
+from leotwin.controlplane.store import Store, verify_audit  # noqa: E402
 from live_server import free_port, start_server  # noqa: E402
 
 T = "2026-03-01T00:00:00Z"

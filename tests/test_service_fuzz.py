@@ -14,9 +14,9 @@ warnings.filterwarnings("ignore", category=DeprecationWarning)
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, settings  # noqa: E402
 
-from leotwin.service.app import create_app  # noqa: E402
-from leotwin.service.auth import create_token  # noqa: E402
-from leotwin.service.store import Store  # noqa: E402
+from leotwin.controlplane.app import create_app  # noqa: E402
+from leotwin.controlplane.auth import create_token  # noqa: E402
+from leotwin.controlplane.store import Store  # noqa: E402
 
 
 def _app(tmp_dir):

@@ -11,6 +11,9 @@ import sys
 
 import typer
 
+from leotwin.cli.controlplane import app as _controlplane_app
+from leotwin.cli.controlplane import audit_app as _audit_group
+from leotwin.cli.controlplane import tokens_app as _tokens_group
 from leotwin.cli.ground import app as _ground_app
 from leotwin.cli.ground import regions_app as _regions_app
 from leotwin.cli.network import app as _network_app
@@ -19,9 +22,6 @@ from leotwin.cli.policy import app as _policy_app
 from leotwin.cli.policy import policy_app as _policy_group
 from leotwin.cli.scenarios import app as _scenario_app
 from leotwin.cli.scenarios import scenarios_app as _scenarios_group
-from leotwin.cli.service import app as _service_app
-from leotwin.cli.service import audit_app as _audit_group
-from leotwin.cli.service import tokens_app as _tokens_group
 from leotwin.errors import InputError
 
 app = typer.Typer(
@@ -33,7 +33,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 for sub in (_orbits_app, _ground_app, _network_app, _policy_app, _scenario_app,
-            _service_app):
+            _controlplane_app):
     for command in sub.registered_commands:
         app.registered_commands.append(command)
 app.add_typer(_regions_app, name="regions")

@@ -18,6 +18,7 @@ RTT = 2 × path length / c: propagation only.  Scheduling, queueing and processi
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +35,8 @@ from leotwin.timegrid.grid import NS_PER_S
 FIBRE_SPEED_FRACTION = 2.0 / 3.0
 DEFAULT_FIBRE_STRETCH = 1.5
 RULES = ("highest-elevation", "least-latency")
+#: gateway antennas when a gateway list does not give them (FACTS.md §2 [GW-Ka-app]: 8 or 9)
+DEFAULT_ANTENNAS = 8
 
 
 def great_circle_km(lat1, lon1, lat2, lon2) -> np.ndarray:
@@ -103,34 +106,48 @@ class AccessNetwork:
                              source="--assignment")
         if fibre_stretch < 1.0:
             raise InputError("the fibre stretch factor must be at least 1", source="--stretch")
-        self.n, self.terminals, self.gateways, self.pops = n_sats, terminals, gateways, pops
-        self.t, self.g, self.p = len(terminals), len(gateways), len(pops)
+        self.n, self.gateways, self.pops = n_sats, gateways, pops
+        self.g, self.p = len(gateways), len(pops)
         self.isl_edges = isl_edges
         self.rule, self.grazing = rule, grazing_km
         self.period, self.offset = slot_period_s, slot_offset_s
-        self.term_index = VisibilityIndex(
-            geodetic_to_ecef(terminals.lat_deg, terminals.lon_deg, terminals.alt_km),
-            enu_basis(terminals.lat_deg, terminals.lon_deg)[2], terminals.min_elevation_deg)
         self.gw_index = VisibilityIndex(
             geodetic_to_ecef(gateways.lat_deg, gateways.lon_deg, gateways.alt_km),
             enu_basis(gateways.lat_deg, gateways.lon_deg)[2], gateways.min_elevation_deg)
-        self.antennas = np.asarray(gateways.attrs.get("antennas", [8] * self.g), dtype=np.int64)
-        if pop_of is None:
-            d = great_circle_km(terminals.lat_deg[:, None], terminals.lon_deg[:, None],
-                                pops.lat_deg[None, :], pops.lon_deg[None, :])
-            pop_of = d.argmin(axis=1)
-        self.pop_of = np.asarray(pop_of, dtype=np.int64)
+        self.antennas = np.asarray(gateways.attrs.get("antennas", [DEFAULT_ANTENNAS] * self.g),
+                                   dtype=np.int64)
         fibre = great_circle_km(gateways.lat_deg[:, None], gateways.lon_deg[:, None],
                                 pops.lat_deg[None, :], pops.lon_deg[None, :])
         self.fibre_km = fibre * fibre_stretch / FIBRE_SPEED_FRACTION  # vacuum-equivalent
+        self._set_terminals(terminals, pop_of)
+
+    def _set_terminals(self, terminals: GroundSites, pop_of: np.ndarray | None) -> None:
+        self.terminals, self.t = terminals, len(terminals)
+        self.term_index = VisibilityIndex(
+            geodetic_to_ecef(terminals.lat_deg, terminals.lon_deg, terminals.alt_km),
+            enu_basis(terminals.lat_deg, terminals.lon_deg)[2], terminals.min_elevation_deg)
+        if pop_of is None:
+            d = great_circle_km(terminals.lat_deg[:, None], terminals.lon_deg[:, None],
+                                self.pops.lat_deg[None, :], self.pops.lon_deg[None, :])
+            pop_of = d.argmin(axis=1)
+        self.pop_of = np.asarray(pop_of, dtype=np.int64)
         self.serving = np.full(self.t, -1, dtype=np.int64)
         self.handovers = np.zeros(self.t, dtype=np.int64)
         self.forced = np.zeros(self.t, dtype=np.int64)
         # node numbering: satellites, terminals, gateways, PoPs
         self._t0, self._g0, self._p0 = self.n, self.n + self.t, self.n + self.t + self.g
 
-    def _core_edges(self, r: np.ndarray):
-        """ISLs (both ways), satellite → gateway (antenna-limited), gateway → PoP."""
+    def for_terminals(self, terminals: GroundSites) -> AccessNetwork:
+        """The same satellites, ISLs, gateways and PoPs for other terminals (nearest PoPs, no
+        serving satellite yet).  With as many terminals as this one, :meth:`core_edges` of
+        one are valid for the other (the node numbering is the same)."""
+        net = copy.copy(self)
+        net._set_terminals(terminals, None)
+        return net
+
+    def core_edges(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """ISLs (both ways), satellite → gateway (antenna-limited), gateway → PoP at the
+        instant of ITRF positions ``r`` (N, 3): (rows, cols, km) of the graph's edges."""
         e = self.isl_edges
         if len(e):
             ok = feasible(r[e[:, 0]], r[e[:, 1]], self.grazing, None, EARTH_RADIUS_KM)
@@ -148,19 +165,22 @@ class AccessNetwork:
         w = np.concatenate([length, length, rng, self.fibre_km.ravel()])
         return rows, cols, np.maximum(w, 1e-6)
 
-    def step(self, r: np.ndarray, time_ns: int, new_slot: bool) -> AccessStep:
-        """Route every terminal at one instant; reassigns satellites at slot starts."""
+    def step(self, r: np.ndarray, time_ns: int, new_slot: bool,
+             core: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> AccessStep:
+        """Route every terminal at one instant; reassigns satellites at slot starts.
+
+        ``core``: this instant's :meth:`core_edges`, when the caller has them already."""
         v = self.n + self.t + self.g + self.p
-        rows, cols, w = self._core_edges(r)
+        rows, cols, w = core if core is not None else self.core_edges(r)
         ts, tt, tel, trng = self.term_index.pairs(r)
         visible: dict[int, dict[int, tuple[float, float]]] = {}
         for s, k, e, d in zip(ts, tt, tel, trng, strict=True):
             visible.setdefault(int(k), {})[int(s)] = (float(e), float(d))
         to_pop: dict[int, np.ndarray] | None = None
         if self.rule == "least-latency":
-            core = csr_matrix((w, (rows, cols)), shape=(v, v))
+            core_graph = csr_matrix((w, (rows, cols)), shape=(v, v))
             pops = np.unique(self.pop_of)
-            back = dijkstra(core.T.tocsr(), directed=True, indices=self._p0 + pops)
+            back = dijkstra(core_graph.T.tocsr(), directed=True, indices=self._p0 + pops)
             to_pop = {int(p): back[k] for k, p in enumerate(pops)}
         for k in range(self.t):
             options = visible.get(k, {})

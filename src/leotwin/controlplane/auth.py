@@ -7,8 +7,8 @@ import hashlib
 import secrets
 import time
 
+from leotwin.controlplane.store import Store
 from leotwin.errors import InputError
-from leotwin.service.store import Store
 
 ROLES = ("viewer", "operator", "admin")
 RANK = {r: k for k, r in enumerate(ROLES)}

@@ -29,7 +29,7 @@ def serve(
 
     import uvicorn
 
-    from leotwin.service.app import create_app
+    from leotwin.controlplane.app import create_app
 
     # built here first in every case: the scenario and database are checked (one-line errors)
     # and the schema migrated once, before any worker starts
@@ -44,7 +44,7 @@ def serve(
     app_.state.store.close()
     os.environ["LEOTWIN_SERVE_SCENARIO"] = scenario
     os.environ["LEOTWIN_SERVE_DB"] = db or str(app_.state.store.path)
-    uvicorn.run("leotwin.service.app:app_from_env", factory=True, workers=workers, host=host,
+    uvicorn.run("leotwin.controlplane.app:app_from_env", factory=True, workers=workers, host=host,
                 port=port, log_level="warning")
 
 
@@ -55,8 +55,8 @@ def create(
     label: Annotated[str | None, typer.Option(help="A note on who holds it.")] = None,
 ) -> None:
     """Create a bearer token; it is printed once, alone on the last line, and stored hashed."""
-    from leotwin.service.auth import create_token
-    from leotwin.service.store import Store
+    from leotwin.controlplane.auth import create_token
+    from leotwin.controlplane.store import Store
 
     store = Store(db)
     token = create_token(store, role, label)
@@ -67,7 +67,7 @@ def create(
 @audit_app.command("verify")
 def verify(db: Db = None) -> None:
     """Recompute the audit hash chain; exit 0 when intact, 1 when it was altered."""
-    from leotwin.service.store import Store, verify_audit
+    from leotwin.controlplane.store import Store, verify_audit
 
     store = Store(db)
     ok, message = verify_audit(store)

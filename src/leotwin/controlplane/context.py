@@ -1,0 +1,167 @@
+"""What one control-plane process serves: the scenario, its satellites, the engine and caches.
+
+:class:`ScenarioContext` owns everything the routers share, so no router keeps state of its
+own and no module keeps a global cache.  The decision engine is rebuilt when the store's policy
+version changes (a registration, a decided request); geometry is cached per second of time.
+All caches are guarded by one lock: FastAPI runs plain ``def`` endpoints in a thread pool.
+
+Serving satellites and gateways come from the runner's own model, ``network.access`` (the
+serving satellite by the scenario's assignment rule at a slot start, the gateway on the
+shortest path to the terminal's PoP), and cell counts from ``analysis.counting``: the API and
+``leotwin run`` give the same answer for the same terminal, place and time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+from leotwin.analysis.counting import CellCounter
+from leotwin.controlplane.registry import policy_file
+from leotwin.controlplane.store import Store
+from leotwin.geodesy import enu_basis, geodetic_to_ecef
+from leotwin.ground.cells import CellSet, cover
+from leotwin.ground.sites import GroundSites, gateways, pops
+from leotwin.links.elevation import elevation_deg
+from leotwin.network.access import AccessNetwork
+from leotwin.orbits import PropagationOptions, propagate
+from leotwin.policy.engine import PolicyEngine
+from leotwin.sim.assemble import satellites_of
+from leotwin.sim.load import LoadedScenario, load_scenario
+from leotwin.timegrid.grid import NS_PER_S, TimeGrid
+
+#: instants whose satellite positions are kept (one entry per second of time asked for)
+POSITION_CACHE = 64
+#: ground-track windows kept (start second, minutes)
+TRACK_CACHE = 16
+#: seconds per minute of a ground track's sampling
+TRACK_STEP_S = 60
+
+
+class _Lru(OrderedDict):
+    """A bounded mapping that forgets the least recently used entry."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def get_or(self, key, make):
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        value = self[key] = make()
+        if len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
+class ScenarioContext:
+    """The loaded scenario and everything derived from it (see module docstring)."""
+
+    def __init__(self, scenario: str | Path, db: str | Path | None = None):
+        self.store = Store(db)
+        self.loaded: LoadedScenario = load_scenario(scenario)
+        self.sats, self.isl_edges = satellites_of(self.loaded)
+        s = self.loaded.scenario
+        self.mask_deg = s.ground.min_elevation_deg
+        self.gateways = gateways(None if s.ground.gateways == "bundled"
+                                 else self.loaded.path(s.ground.gateways))
+        self.pops = pops(None if s.ground.pops == "bundled" else self.loaded.path(s.ground.pops))
+        self._lock = threading.RLock()
+        self._engine: tuple[int, PolicyEngine] | None = None
+        self._positions = _Lru(POSITION_CACHE)
+        self._tracks = _Lru(TRACK_CACHE)
+        self._core = _Lru(POSITION_CACHE)
+        self._cells: list[tuple[str, CellSet, CellCounter]] | None = None
+        self._access: AccessNetwork | None = None
+        gw = self.gateways
+        self.gateway_ecef = geodetic_to_ecef(gw.lat_deg, gw.lon_deg, gw.alt_km)
+        self.gateway_up = enu_basis(gw.lat_deg, gw.lon_deg)[2]
+
+    # --- policy -------------------------------------------------------------------------------
+    def engine(self) -> PolicyEngine:
+        """The engine over the scenario's policy plus what the API registered and granted,
+        rebuilt when the store's version changes."""
+        version = self.store.version
+        with self._lock:
+            if self._engine is None or self._engine[0] != version:
+                engine = PolicyEngine(policy_file(self.loaded, self.store))
+                engine.source = self.loaded.source
+                self._engine = (version, engine)
+            return self._engine[1]
+
+    # --- geometry -----------------------------------------------------------------------------
+    def positions(self, t_ns: int) -> dict:
+        """Satellite ITRF positions (km) and geodetic coordinates at ``t_ns`` (cached per
+        second of time)."""
+        def make():
+            eph = propagate(self.sats, TimeGrid(t_ns, 1, 1), PropagationOptions())
+            return {"ids": self.sats.ids, "r": eph.r_km[:, 0], "lat": eph.lat_deg[:, 0],
+                    "lon": eph.lon_deg[:, 0], "alt": eph.alt_km[:, 0]}
+
+        with self._lock:
+            return self._positions.get_or(t_ns // NS_PER_S, make)
+
+    def track(self, t_ns: int, minutes: int) -> tuple[np.ndarray, np.ndarray]:
+        """Geodetic latitude/longitude (deg) of every satellite at t, t + 1 min, …,
+        t + ``minutes``: arrays (N, minutes + 1)."""
+        def make():
+            grid = TimeGrid(t_ns, TRACK_STEP_S * NS_PER_S, minutes + 1)
+            eph = propagate(self.sats, grid, PropagationOptions())
+            return eph.lat_deg, eph.lon_deg
+
+        with self._lock:
+            return self._tracks.get_or((t_ns // NS_PER_S, minutes), make)
+
+    def cell_sets(self) -> list[tuple[str, CellSet, CellCounter]]:
+        """Each coverage region's name, H3 cells and their satellite counter."""
+        with self._lock:
+            if self._cells is None:
+                engine = self.engine()
+                res = self.loaded.scenario.ground.h3_res
+                cells = [(name, cover(engine.region(name), res))
+                         for name in self.loaded.scenario.ground.regions]
+                self._cells = [(name, c, CellCounter(c, self.mask_deg)) for name, c in cells]
+            return self._cells
+
+    def feeder_links(self, t_ns: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(gateway index, satellite index, elevation deg) of every satellite above a
+        gateway's mask at ``t_ns``."""
+        r = self.positions(t_ns)["r"]
+        el = elevation_deg(r[None, :, :] - self.gateway_ecef[:, None, :],
+                           self.gateway_up[:, None, :])
+        g_idx, s_idx = np.nonzero(el >= self.gateways.min_elevation_deg[:, None])
+        return g_idx, s_idx, el[g_idx, s_idx]
+
+    # --- access -------------------------------------------------------------------------------
+    def _sites(self, lat: float, lon: float, alt_m: float, name: str = "terminal"):
+        return GroundSites([name], np.array([lat], float), np.array([lon], float),
+                           np.array([alt_m / 1000.0]), np.array([self.mask_deg]))
+
+    def access(self, lat: float, lon: float, alt_m: float) -> AccessNetwork:
+        """The scenario's access network (``network.access``) for one terminal."""
+        s = self.loaded.scenario.network
+        with self._lock:
+            if self._access is None:
+                self._access = AccessNetwork(
+                    len(self.sats), self._sites(0.0, 0.0, 0.0), self.gateways, self.pops,
+                    self.isl_edges, rule=s.rule, fibre_stretch=s.fibre_stretch,
+                    slot_period_s=s.slot_period_s, slot_offset_s=s.slot_offset_s)
+            base = self._access
+        return base.for_terminals(self._sites(lat, lon, alt_m))
+
+    def serving(self, lat: float, lon: float, alt_m: float, t_ns: int
+                ) -> tuple[str | None, str | None]:
+        """The satellite that serves a terminal at ``t_ns`` (chosen as at a slot start) and
+        the gateway on its path to the PoP, by the runner's access model; None where none."""
+        net = self.access(lat, lon, alt_m)
+        r = self.positions(t_ns)["r"]
+        with self._lock:
+            core = self._core.get_or(t_ns // NS_PER_S, lambda: net.core_edges(r))
+        step = net.step(r, t_ns, True, core=core)
+        sat, gw = int(step.serving[0]), int(step.gateway[0])
+        return (self.sats.ids[sat] if sat >= 0 else None,
+                self.gateways.ids[gw] if gw >= 0 else None)

@@ -1,0 +1,1 @@
+"""The API's routers, one per resource: decisions, terminals, policy, audit, map data."""
