@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from leotwin.analysis.coverage import coverage as compute_coverage
+
+# the same option types as the other commands: see cli.options on why the lists repeat
 from leotwin.cli.options import (
     ConstellationName,
     Duration,
@@ -71,6 +73,7 @@ def regions_show(
         f"  source: {r.source}", highlight=False)
 
 
+# its options repeat other commands' on purpose (see cli.options)
 @app.command()
 def coverage(
     region: Annotated[str, typer.Option(help="ISO code (UA, UKR, TW), name, 'land' or GeoJSON.")],
@@ -110,6 +113,7 @@ def coverage(
     Console().print_json(json.dumps(summary))
 
 
+# its options repeat other commands' on purpose (see cli.options)
 @app.command()
 def passes(
     lat: Annotated[float, typer.Option(help="Site latitude, degrees.")],

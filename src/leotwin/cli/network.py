@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import typer
 
+# the same option types as the other commands: see cli.options on why the lists repeat
 from leotwin.cli.options import (
     ConstellationName,
     Duration,
@@ -79,6 +80,7 @@ def read_pairs(path: Path) -> list[tuple[str, str, int]]:
     return out
 
 
+# its options repeat other commands' on purpose (see cli.options)
 @app.command()
 def rtt(
     start: Start,

@@ -1,4 +1,10 @@
-"""Command-line options shared by several ``leotwin`` commands (declared once)."""
+"""Command-line options shared by several ``leotwin`` commands (declared once).
+
+typer reads each command's options from its function signature, so commands that take the
+same options (a time window, a constellation source, an output) list these types again in
+their signatures and imports; ``duplicates`` reports those lists, and they are kept on purpose:
+a shared decorator or ``**kwargs`` would hide the options from ``--help`` and the reference.
+"""
 
 from __future__ import annotations
 

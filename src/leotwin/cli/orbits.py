@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+# the same option types as the other commands: see cli.options on why the lists repeat
 from leotwin.cli.options import (
     ConstellationName,
     Duration,
@@ -80,6 +81,7 @@ def load_satellites(constellation: str | None, tle: Path | None, omm: Path | Non
     return load_omm(omm)
 
 
+# its options repeat other commands' on purpose (see cli.options)
 @app.command()
 def propagate(
     out: Out,

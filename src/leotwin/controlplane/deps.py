@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Annotated
 
@@ -11,7 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from leotwin.controlplane.auth import RANK, role_of
 from leotwin.controlplane.context import ScenarioContext
 from leotwin.errors import InputError
-from leotwin.timegrid.grid import parse_time
+from leotwin.timegrid.grid import ns_to_iso, parse_time
 
 bearer = HTTPBearer(auto_error=False)
 
@@ -46,6 +47,21 @@ def requires(minimum: str):
 Viewer = Annotated[dict, Depends(requires("viewer"))]
 Operator = Annotated[dict, Depends(requires("operator"))]
 Admin = Annotated[dict, Depends(requires("admin"))]
+
+
+def one_row(ctx: ScenarioContext, sql: str, args: tuple, missing: str, *,
+            json_keys: tuple[str, ...] = (), time_keys: tuple[str, ...] = ()) -> dict:
+    """The single row ``sql`` selects, 404 ``missing`` when there is none; ``json_keys``
+    decoded, ``time_keys`` (UTC ns) as ISO 8601 (None when unset)."""
+    rows = ctx.store.query(sql, args)
+    if not rows:
+        raise HTTPException(404, missing)
+    row = rows[0]
+    for key in json_keys:
+        row[key] = json.loads(row[key])
+    for key in time_keys:
+        row[key] = ns_to_iso(row[key]) if row[key] else None
+    return row
 
 
 def at_time(raw: str | None, name: str) -> int:

@@ -27,38 +27,25 @@ from pathlib import Path
 from leotwin.errors import InputError
 
 GENESIS = "0" * 64
-MIGRATIONS = [
-    """CREATE TABLE tokens (id INTEGER PRIMARY KEY, hash TEXT UNIQUE NOT NULL,
-         role TEXT NOT NULL, created_at INTEGER NOT NULL, label TEXT)""",
+#: the schema, one statement per migration (applied in order, never edited once released);
+#: ``{key}`` is an auto-numbered primary key and ``{int}`` a 64-bit integer in each dialect
+_SCHEMA = [
+    """CREATE TABLE tokens (id {key}, hash TEXT UNIQUE NOT NULL,
+         role TEXT NOT NULL, created_at {int} NOT NULL, label TEXT)""",
     """CREATE TABLE terminals (terminal_id TEXT PRIMARY KEY, account TEXT, plan TEXT NOT NULL,
          home_country TEXT, whitelisted TEXT NOT NULL DEFAULT '[]',
-         deactivated_at INTEGER, deactivation_reason TEXT,
-         created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)""",
-    """CREATE TABLE requests (id INTEGER PRIMARY KEY, requested_at INTEGER NOT NULL,
-         effective_at INTEGER, until INTEGER, requested_by TEXT NOT NULL, reason TEXT,
+         deactivated_at {int}, deactivation_reason TEXT,
+         created_at {int} NOT NULL, updated_at {int} NOT NULL)""",
+    """CREATE TABLE requests (id {key}, requested_at {int} NOT NULL,
+         effective_at {int}, until {int}, requested_by TEXT NOT NULL, reason TEXT,
          change TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending', decided_by TEXT,
-         decided_at INTEGER, decision_reason TEXT)""",
-    """CREATE TABLE audit (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL,
+         decided_at {int}, decision_reason TEXT)""",
+    """CREATE TABLE audit (seq {int} PRIMARY KEY, at {int} NOT NULL, actor TEXT NOT NULL,
          action TEXT NOT NULL, target TEXT, payload TEXT NOT NULL, prev_hash TEXT NOT NULL,
          hash TEXT NOT NULL)""",
 ]
-
-
-PG_MIGRATIONS = [
-    """CREATE TABLE tokens (id BIGSERIAL PRIMARY KEY, hash TEXT UNIQUE NOT NULL,
-         role TEXT NOT NULL, created_at BIGINT NOT NULL, label TEXT)""",
-    """CREATE TABLE terminals (terminal_id TEXT PRIMARY KEY, account TEXT, plan TEXT NOT NULL,
-         home_country TEXT, whitelisted TEXT NOT NULL DEFAULT '[]',
-         deactivated_at BIGINT, deactivation_reason TEXT,
-         created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)""",
-    """CREATE TABLE requests (id BIGSERIAL PRIMARY KEY, requested_at BIGINT NOT NULL,
-         effective_at BIGINT, until BIGINT, requested_by TEXT NOT NULL, reason TEXT,
-         change TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending', decided_by TEXT,
-         decided_at BIGINT, decision_reason TEXT)""",
-    """CREATE TABLE audit (seq BIGINT PRIMARY KEY, at BIGINT NOT NULL, actor TEXT NOT NULL,
-         action TEXT NOT NULL, target TEXT, payload TEXT NOT NULL, prev_hash TEXT NOT NULL,
-         hash TEXT NOT NULL)""",
-]
+MIGRATIONS = [m.format(key="INTEGER PRIMARY KEY", int="INTEGER") for m in _SCHEMA]
+PG_MIGRATIONS = [m.format(key="BIGSERIAL PRIMARY KEY", int="BIGINT") for m in _SCHEMA]
 
 
 class _Tx:

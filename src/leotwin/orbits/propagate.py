@@ -55,6 +55,7 @@ def propagate(
     return Ephemeris(list(sats.ids), grid, options.frame, r, v, e, lat, lon, alt)
 
 
+# the same keyword signature as propagate(), on purpose: both are public entry points
 def iter_propagate(
     sats: SatelliteSet,
     grid: TimeGrid,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import ValidationError
 
 from leotwin.controlplane.context import ScenarioContext
-from leotwin.controlplane.deps import Admin, Context, Operator, Viewer
+from leotwin.controlplane.deps import Admin, Context, Operator, Viewer, one_row
 from leotwin.controlplane.models import DecideIn, RequestId, RequestIn
 from leotwin.errors import InputError
 from leotwin.policy.load import region_known
@@ -25,14 +25,10 @@ PAST_TOLERANCE_NS = 60 * 10**9
 
 
 def request_row(ctx: ScenarioContext, rid: int) -> dict:
-    rows = ctx.store.query("SELECT * FROM requests WHERE id = ?", (rid,))
-    if not rows:
-        raise HTTPException(404, f"request {rid} does not exist")
-    r = rows[0]
-    r["change"] = json.loads(r["change"])
-    for k in ("requested_at", "effective_at", "until", "decided_at"):
-        r[k] = ns_to_iso(r[k]) if r[k] else None
-    return r
+    """A policy request as the API shows it; 404 when there is none."""
+    return one_row(ctx, "SELECT * FROM requests WHERE id = ?", (rid,),
+                   f"request {rid} does not exist", json_keys=("change",),
+                   time_keys=("requested_at", "effective_at", "until", "decided_at"))
 
 
 @router.post("/policy/requests", status_code=201)

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 
 from leotwin.controlplane.context import ScenarioContext
-from leotwin.controlplane.deps import Context, Operator, Viewer
+from leotwin.controlplane.deps import Context, Operator, Viewer, one_row
 from leotwin.controlplane.models import (
     MAX_INT,
     MAX_PAGE,
@@ -20,7 +20,6 @@ from leotwin.controlplane.models import (
 )
 from leotwin.controlplane.store import is_conflict
 from leotwin.policy.load import plans_of, region_known
-from leotwin.timegrid.grid import ns_to_iso
 
 router = APIRouter(prefix="/v1", tags=["terminals"])
 
@@ -41,15 +40,10 @@ def _check_terminal(ctx: ScenarioContext, t: TerminalIn | PlanIn | WhitelistIn) 
 
 
 def terminal_row(ctx: ScenarioContext, tid: str) -> dict:
-    rows = ctx.store.query("SELECT * FROM terminals WHERE terminal_id = ?", (tid,))
-    if not rows:
-        raise HTTPException(404, f"terminal '{tid}' is not registered")
-    r = rows[0]
-    r["whitelisted"] = json.loads(r["whitelisted"])
-    r["deactivated_at"] = ns_to_iso(r["deactivated_at"]) if r["deactivated_at"] else None
-    r["created_at"] = ns_to_iso(r["created_at"])
-    r["updated_at"] = ns_to_iso(r["updated_at"])
-    return r
+    """A registered terminal as the API shows it; 404 when it is not registered."""
+    return one_row(ctx, "SELECT * FROM terminals WHERE terminal_id = ?", (tid,),
+                   f"terminal '{tid}' is not registered", json_keys=("whitelisted",),
+                   time_keys=("deactivated_at", "created_at", "updated_at"))
 
 
 @router.post("/terminals", status_code=201)
