@@ -233,14 +233,15 @@ def routing(quick: bool) -> None:
     import networkx as nx
 
     from leotwin.cli.network import HYPATIA_PRESETS
-    from leotwin.network import Router, places, plus_grid
+    from leotwin.ground.sites import cities
+    from leotwin.network import Router, plus_grid
     from leotwin.orbits import PropagationOptions, get_constellation, propagate
     from leotwin.timegrid import TimeGrid
 
     c = get_constellation("hypatia-starlink-550")
     sats = c.satellites()
-    cities = places()
-    router = Router(cities, len(sats), plus_grid(c), HYPATIA_PRESETS[c.name])
+    book = cities()
+    router = Router(book, len(sats), plus_grid(c), HYPATIA_PRESETS[c.name])
     grid = TimeGrid.from_span("2000-01-01T00:00:00Z", "20s" if quick else "200s", "100ms")
     t0 = time.perf_counter()
     r = propagate(sats, grid, PropagationOptions(geodetic=False, eop=None)).r_km
@@ -271,7 +272,7 @@ def routing(quick: bool) -> None:
         nx.floyd_warshall_numpy(graph)
     fw_per_step = (time.perf_counter() - t0) / fw_steps
     print(f"\n### routing: Hypatia Starlink-550 ({len(sats):,} satellites, +Grid), "
-          f"{len(cities)} cities, {len(cities) * (len(cities) - 1):,} directed pairs, "
+          f"{len(book)} cities, {len(book) * (len(book) - 1):,} directed pairs, "
           f"{grid.count:,} steps of 100 ms\n\nMachine: {machine()}\n")
     print("| run | wall s | per step ms | ratio | note |\n|---|---|---|---|---|")
     print(f"| leotwin, serial (SGP4 {t_prop:.1f} s + routing) | {t_serial:.1f} | "

@@ -18,7 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from leotwin.network import Geometry, Router, places, plus_grid
+from leotwin.ground.sites import cities
+from leotwin.network import Geometry, Router, plus_grid
 from leotwin.network.routing import rtt_ms
 from leotwin.orbits import PropagationOptions, get_constellation, iter_propagate
 from leotwin.timegrid import TimeGrid
@@ -32,7 +33,7 @@ def hypatia_run():
     c = get_constellation("hypatia-kuiper-630")
     sats = c.satellites()
     order = list(IDS)
-    stations = places().subset([IDS[h] for h in order])
+    stations = cities().subset([IDS[h] for h in order])
     shell = c.shells[0]
     geometry = Geometry.hypatia(630.0, 30.0)  # h = 630 km, ε = 30° as in its script
     router = Router(stations, len(sats), plus_grid(c), geometry)

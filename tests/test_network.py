@@ -6,7 +6,8 @@ import numpy as np
 import pyarrow.csv as pacsv
 import pytest
 
-from leotwin.network import Geometry, Router, nearest_k, places, plus_grid
+from leotwin.ground.sites import cities
+from leotwin.network import Geometry, Router, nearest_k, plus_grid
 from leotwin.network.routing import rtt_ms
 from leotwin.orbits import PropagationOptions, get_constellation, propagate
 from leotwin.timegrid import TimeGrid
@@ -29,7 +30,7 @@ def _clearance_by_sampling(a, b, samples=2001):
 
 def test_isl_links_clear_the_grazing_altitude(gen1_states):
     c, r = gen1_states
-    router = Router(places().subset([0]), r.shape[0], plus_grid(c), Geometry("standard"))
+    router = Router(cities().subset([0]), r.shape[0], plus_grid(c), Geometry("standard"))
     for t in range(r.shape[1]):
         edges, length = router.isl_links(r[:, t])
         # +Grid cross-plane links of the sparse polar shells (6 and 4 planes) dip below the
@@ -65,11 +66,11 @@ def test_bent_pipe_never_uses_an_isl_and_rtt_respects_the_physical_floor(gen1_st
     """Bent pipe: every path is ground → one satellite → ground.  Any topology: RTT ≥
     2 × great-circle distance / c; the smallest ratio is reported."""
     c, r = gen1_states
-    cities = places()
-    pick = [cities.ids.index(n) for n in ("London", "Paris", "Istanbul", "Tokyo", "Seoul",
+    book = cities()
+    pick = [book.ids.index(n) for n in ("London", "Paris", "Istanbul", "Tokyo", "Seoul",
                                           "New-York-Newark", "Madrid", "Toronto",
                                           "Moskva-(Moscow)")]
-    stations = cities.subset(pick)
+    stations = book.subset(pick)
     lat, lon = np.radians(stations.lat_deg), np.radians(stations.lon_deg)
     cosang = (np.sin(lat)[:, None] * np.sin(lat)[None, :]
               + np.cos(lat)[:, None] * np.cos(lat)[None, :] * np.cos(lon[:, None] - lon[None, :]))

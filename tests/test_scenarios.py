@@ -15,7 +15,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from leotwin.policy.load import builtin_scenarios
+from leotwin.data import builtin_scenarios
 from leotwin.sim.load import load_scenario
 from leotwin.sim.runner import run_scenario
 

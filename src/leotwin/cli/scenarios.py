@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from leotwin.data import builtin_scenarios
 from leotwin.errors import InputError
 from leotwin.io.atomic import check_writable
-from leotwin.policy.load import builtin_scenarios
 from leotwin.sim.load import load_scenario
 
 app = typer.Typer()

@@ -12,9 +12,9 @@ def mount_dashboard(app: FastAPI) -> None:
     project's ``node_modules`` (npm, pinned in package-lock.json) at ``/vendor/``, and the
     Natural Earth countries (built from npm world-atlas) at ``/vendor/countries.geojson``.
     Every URL the page loads is on this server: it works with no network."""
-    from importlib.resources import files
-
     from fastapi.responses import FileResponse, HTMLResponse, Response
+
+    from leotwin.data import countries_geojson_bytes
 
     here = Path(__file__).parent / "dashboard"
     assets = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
@@ -32,8 +32,7 @@ def mount_dashboard(app: FastAPI) -> None:
     @app.get("/vendor/{name}", include_in_schema=False)
     def vendor(name: str) -> Response:
         if name == "countries.geojson":
-            path = files("leotwin") / "data" / "regions" / "countries-50m.geojson"
-            return Response(path.read_bytes(), media_type="application/geo+json")
+            return Response(countries_geojson_bytes(), media_type="application/geo+json")
         kinds = {"maplibre-gl.js": "text/javascript", "maplibre-gl.css": "text/css"}
         if name not in kinds:
             raise HTTPException(404, "no such file")

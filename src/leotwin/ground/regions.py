@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -118,8 +117,9 @@ class RegionSet:
 @cache
 def countries() -> RegionSet:
     """Every Admin-0 unit of Natural Earth 1:50m (241, 237 with ISO codes)."""
-    doc = json.loads((files("leotwin") / "data" / "regions" / "countries-50m.geojson")
-                     .read_text(encoding="utf-8"))
+    from leotwin.data import countries_geojson
+
+    doc = countries_geojson()
     regions = []
     for feat in doc["features"]:
         p = feat["properties"]

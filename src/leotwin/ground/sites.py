@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from importlib.resources import files
 from itertools import pairwise
 from pathlib import Path
 
@@ -142,10 +141,6 @@ def load_sites_csv(path: str | Path, kind: str = "terminal",
                        attrs)
 
 
-def _bundled(name: str) -> str:
-    return (files("leotwin") / "data" / "ground" / name).read_text(encoding="utf-8")
-
-
 def gateways(path: str | Path | None = None, *, distinct: bool = True,
              min_elevation_deg: float = DEFAULT_GATEWAY_MASK_DEG) -> GroundSites:
     """Starlink gateways: the bundled community list (StarPerf, 2023–2024) or a CSV.
@@ -155,7 +150,9 @@ def gateways(path: str | Path | None = None, *, distinct: bool = True,
     """
     if path is not None:
         return load_sites_csv(path, "gateway", min_elevation_deg)
-    rows = list(csv.DictReader(io.StringIO(_bundled("starlink_gateways.csv"))))
+    from leotwin.data import gateway_rows
+
+    rows = gateway_rows()
     merged: dict[tuple[str, str], dict] = {}
     for row in rows:
         key = (row["lat_deg"], row["lon_deg"]) if distinct else (row["source_id"], "")
@@ -182,13 +179,31 @@ def pops(path: str | Path | None = None) -> GroundSites:
     """Starlink points of presence: the bundled list (23, metro-level) or a CSV."""
     if path is not None:
         return load_sites_csv(path, "pop", 0.0)
-    rows = list(csv.DictReader(io.StringIO(_bundled("starlink_pops.csv"))))
+    from leotwin.data import pop_rows
+
+    rows = pop_rows()
     return GroundSites(
         ids=[r["source_id"] for r in rows],
         lat_deg=np.array([float(r["lat_deg"]) for r in rows]),
         lon_deg=np.array([float(r["lon_deg"]) for r in rows]),
         alt_km=np.zeros(len(rows)), min_elevation_deg=np.zeros(len(rows)), kind="pop",
         attrs={"name": [r["name"] for r in rows], "iata": [r["iata_hint"] for r in rows]},
+    )
+
+
+def cities() -> GroundSites:
+    """The bundled named places: Hypatia's 100 most populous cities (2025 estimate), at the
+    terminals' default mask."""
+    from leotwin.data import city_rows
+
+    rows = city_rows()
+    return GroundSites(
+        ids=[r[1] for r in rows],
+        lat_deg=np.array([float(r[2]) for r in rows]),
+        lon_deg=np.array([float(r[3]) for r in rows]),
+        alt_km=np.array([float(r[4]) / 1000.0 for r in rows]),
+        min_elevation_deg=np.full(len(rows), DEFAULT_TERMINAL_MASK_DEG), kind="terminal",
+        attrs={"hypatia_id": [int(r[0]) for r in rows]},
     )
 
 

@@ -1,7 +1,6 @@
 """Network: inter-satellite links, per-instant graphs, latency-optimal routing and RTT."""
 
 from leotwin.network.isl import TOPOLOGIES, check_topology, nearest_k, plus_grid
-from leotwin.network.routing import Geometry, Router, places
+from leotwin.network.routing import Geometry, Router
 
-__all__ = ["TOPOLOGIES", "Geometry", "Router", "check_topology", "nearest_k", "places",
-           "plus_grid"]
+__all__ = ["TOPOLOGIES", "Geometry", "Router", "check_topology", "nearest_k", "plus_grid"]

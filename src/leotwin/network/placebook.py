@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from leotwin.errors import InputError
-from leotwin.ground.sites import GroundSites, load_sites_csv
-from leotwin.network.routing import places
+from leotwin.ground.sites import GroundSites, cities, load_sites_csv
 
 _LATLON = re.compile(r"^\s*([-+]?\d+(?:\.\d*)?)\s*,\s*([-+]?\d+(?:\.\d*)?)\s*$")
 
@@ -22,7 +21,7 @@ class PlaceBook:
     """Resolves place names to ground stations and collects the stations a run needs."""
 
     def __init__(self, ground_file: Path | None = None, min_elevation_deg: float = 25.0):
-        self.cities = places()
+        self.cities = cities()
         self.extra = load_sites_csv(ground_file) if ground_file is not None else None
         self.mask = min_elevation_deg
         self.names: list[str] = []

@@ -20,7 +20,6 @@ queueing allowance is added separately by the caller.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.resources import files
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -58,20 +57,6 @@ class Geometry:
         cone = h / np.tan(np.radians(min_elevation_deg))
         max_isl = 2.0 * np.sqrt((radius_km + h) ** 2 - (radius_km + DEFAULT_GRAZING_KM) ** 2)
         return cls("hypatia", float(np.hypot(cone, h)), float(max_isl), DEFAULT_GRAZING_KM)
-
-
-def places() -> GroundSites:
-    """The bundled named places: Hypatia's 100 most populous cities (2025 estimate)."""
-    text = (files("leotwin") / "data" / "ground" / "hypatia_top100_cities.txt").read_text()
-    rows = [line.split(",") for line in text.splitlines() if line.strip()]
-    return GroundSites(
-        ids=[r[1] for r in rows],
-        lat_deg=np.array([float(r[2]) for r in rows]),
-        lon_deg=np.array([float(r[3]) for r in rows]),
-        alt_km=np.array([float(r[4]) / 1000.0 for r in rows]),
-        min_elevation_deg=np.full(len(rows), 25.0), kind="terminal",
-        attrs={"hypatia_id": [int(r[0]) for r in rows]},
-    )
 
 
 @dataclass

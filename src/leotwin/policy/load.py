@@ -9,11 +9,11 @@ set the same thing to different values at the same instant need different ``sequ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from leotwin.data import resolve_scenario
 from leotwin.errors import InputError
 from leotwin.ground.regions import countries
 from leotwin.io.text import read_text
@@ -30,25 +30,6 @@ class LoadedPolicy:
 
     def line(self, *loc) -> int | None:
         return line_at(self.raw, loc)
-
-
-def builtin_scenarios() -> dict[str, Path]:
-    root = files("leotwin") / "data" / "scenarios"
-    return {p.name.removesuffix(".yaml"): Path(str(p)) for p in root.iterdir()
-            if p.name.endswith(".yaml")}
-
-
-def resolve_scenario(ref: str | Path) -> Path:
-    """A built-in scenario name or a file path."""
-    text = str(ref)
-    builtins = builtin_scenarios()
-    if text in builtins:
-        return builtins[text]
-    path = Path(text)
-    if not path.exists():
-        raise InputError(f"'{text}' is neither a scenario file nor a built-in scenario "
-                         f"({', '.join(sorted(builtins))})", source="SCENARIO")
-    return path
 
 
 def load_policy(ref: str | Path) -> LoadedPolicy:

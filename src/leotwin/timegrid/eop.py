@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 
 import numpy as np
 
@@ -71,9 +70,10 @@ class EarthOrientation:
 @cache
 def default_eop() -> EarthOrientation:
     """The bundled IERS table (loaded once per process)."""
-    root = files("leotwin") / "data" / "eop"
-    table = _read_csv(root / "finals2000A_daily.csv")
-    leaps = _read_csv(root / "leap_seconds.csv")
+    from leotwin.data import eop_columns, leap_second_columns
+
+    table = eop_columns()
+    leaps = leap_second_columns()
     return EarthOrientation(
         mjd=table["mjd"].astype(np.float64),
         dut1_s=table["dut1_s"].astype(np.float64),
@@ -83,21 +83,6 @@ def default_eop() -> EarthOrientation:
         leap_mjd=leaps["mjd"].astype(np.float64),
         tai_utc_s=leaps["tai_minus_utc_s"].astype(np.float64),
     )
-
-
-def _read_csv(resource) -> dict[str, np.ndarray]:
-    """Read a small bundled CSV (``#`` comments, one header row) into columns."""
-    lines = [ln for ln in resource.read_text(encoding="ascii").splitlines()
-             if ln and not ln.startswith("#")]
-    names = lines[0].split(",")
-    cols = list(zip(*(ln.split(",") for ln in lines[1:]), strict=True))
-    out = {}
-    for name, col in zip(names, cols, strict=True):
-        try:
-            out[name] = np.array(col, dtype=np.float64)
-        except ValueError:
-            out[name] = np.array(col)
-    return out
 
 
 def zero_eop() -> EarthOrientation:
