@@ -14,6 +14,7 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -54,7 +55,8 @@ def propagation(quick: bool) -> None:
     from leotwin.orbits import get_constellation, iter_propagate, propagate
     from leotwin.orbits.kernel import BYTES_PER_STATE, DEFAULT_BLOCK_STATES
     from leotwin.timegrid import TimeGrid
-    from leotwin.timegrid.skyfield_bridge import skyfield_timescale
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from skyfield_bridge import skyfield_timescale  # the tests' helper: Skyfield on our UT1
 
     sats = get_constellation("starlink-gen1").satellites()
     if quick:

@@ -16,7 +16,7 @@ from leotwin.orbits.tle import parse_tle_text, satellites_from_tle_records
 from leotwin.timegrid import TimeGrid, default_eop
 from leotwin.timegrid.eop import EarthOrientation
 from leotwin.timegrid.grid import JD_UNIX_EPOCH, NS_PER_DAY, parse_time
-from leotwin.timegrid.skyfield_bridge import skyfield_timescale
+from skyfield_bridge import skyfield_timescale
 
 
 def _constant_eop(dut1_s: float, xp_arcsec: float, yp_arcsec: float) -> EarthOrientation:

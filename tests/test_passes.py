@@ -9,7 +9,7 @@ from leotwin.links.passes import find_passes
 from leotwin.orbits import get_constellation, load_tle
 from leotwin.timegrid import TimeGrid
 from leotwin.timegrid.grid import NS_PER_S, parse_time
-from leotwin.timegrid.skyfield_bridge import skyfield_timescale
+from skyfield_bridge import skyfield_timescale
 
 
 def _skyfield_events(satrec, ts, lat, lon, t0, t1, mask):

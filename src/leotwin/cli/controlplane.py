@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from leotwin.extras import require
+
 app = typer.Typer()
 tokens_app = typer.Typer(help="Bearer tokens for the control plane.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail of the control plane.", no_args_is_help=True)
@@ -26,6 +28,8 @@ def serve(
 ) -> None:
     """Start the control-plane API (OpenAPI at /openapi.json, API under /v1, dashboard at /)."""
     import os
+
+    require("controlplane", "leotwin serve")
 
     import uvicorn
 
@@ -55,6 +59,7 @@ def create(
     label: Annotated[str | None, typer.Option(help="A note on who holds it.")] = None,
 ) -> None:
     """Create a bearer token; it is printed once, alone on the last line, and stored hashed."""
+    require("controlplane", "leotwin tokens")
     from leotwin.controlplane.auth import create_token
     from leotwin.controlplane.store import Store
 
@@ -67,6 +72,7 @@ def create(
 @audit_app.command("verify")
 def verify(db: Db = None) -> None:
     """Recompute the audit hash chain; exit 0 when intact, 1 when it was altered."""
+    require("controlplane", "leotwin audit")
     from leotwin.controlplane.store import Store, verify_audit
 
     store = Store(db)

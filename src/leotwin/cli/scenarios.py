@@ -13,6 +13,7 @@ from rich.table import Table
 
 from leotwin.data import builtin_scenarios
 from leotwin.errors import InputError
+from leotwin.extras import require
 from leotwin.io.atomic import check_writable
 from leotwin.sim.load import load_scenario
 
@@ -59,6 +60,9 @@ def run(
         help="Address of an existing Dask scheduler (default: a LocalCluster).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing results directory.")
                          ] = False,
+    report: Annotated[bool | None, typer.Option(
+        "--report/--no-report", help="Write report.html (default: the scenario's "
+                                     "outputs.report; needs leotwin[report]).")] = None,
 ) -> None:
     """Run a scenario end to end and write one results directory atomically:
     summary.json, coverage/rtt/decisions/terminals/policy_log (+positions) .parquet, report.html.
@@ -82,7 +86,8 @@ def run(
     bar = _Bar()
     try:
         summary = run_scenario(loaded, target, backend=backend, workers=workers,
-                               scheduler=dask_scheduler, overwrite=overwrite, progress=bar)
+                               scheduler=dask_scheduler, overwrite=overwrite, progress=bar,
+                               report=report)
     finally:
         bar.stop()
     e = summary["enforcement"]
@@ -92,7 +97,8 @@ def run(
         f"{summary['seconds']:.1f} s, peak RSS {summary['peak_rss_mib']:.0f} MiB; unauthorized "
         f"blocked {_pct(e['unauthorized_blocked'])}, collateral civilian "
         f"{_pct(e['collateral_civilian'])}, authorized {_pct(e['collateral_authorized'])}\n"
-        f"results: {target}/ — open {target}/report.html")
+        f"results: {target}/" + (f" — open {target}/report.html"
+                                 if (target / "report.html").exists() else ""))
 
 
 def _pct(x) -> str:
@@ -195,8 +201,9 @@ def diff(
 ) -> None:
     """What changed between two runs: cells (coverage, policy status), terminals (decisions),
     routed terminals (RTT); a table and a map."""
+    require("report", "leotwin diff")
+    from leotwin.analysis.diff import diff_html, diff_runs
     from leotwin.io.atomic import atomic_output
-    from leotwin.sim.diff import diff_html, diff_runs
 
     d = diff_runs(run_a, run_b)
     target = out or Path(run_b) / "diff.html"
@@ -226,5 +233,7 @@ def export(
     """Export a run: GeoJSON of cells and terminals, CZML/OEM satellite ephemerides, KML, CSV."""
     from leotwin.export.runs import export_run
 
+    if format == "czml":
+        require("export", "--format czml")
     target = export_run(run, format, out, table)
     Console(stderr=True, highlight=False).print(f"wrote {target}")

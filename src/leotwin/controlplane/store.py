@@ -93,7 +93,11 @@ class Store:
         self._lock = threading.RLock()
         text = None if url is None else str(url)
         if text is not None and text.startswith(("postgresql://", "postgres://")):
-            import psycopg
+            try:
+                import psycopg
+            except ImportError:
+                raise InputError("a PostgreSQL database needs psycopg (in leotwin[controlplane]): "
+                                 "pip install 'leotwin[controlplane]'", source="--db") from None
             from psycopg.rows import dict_row
 
             self.dialect = "postgresql"

@@ -23,6 +23,7 @@ import numpy as np
 
 from leotwin.errors import InputError
 from leotwin.export import results as tables
+from leotwin.extras import require
 from leotwin.io.atomic import atomic_directory
 from leotwin.network.access import slot_starts
 from leotwin.policy.run import PolicyRun, PolicyStepper, enforcement
@@ -39,9 +40,18 @@ __all__ = ["BACKENDS", "CHUNK_STATES", "peak_rss_mib", "run_scenario", "satellit
 
 def run_scenario(loaded: LoadedScenario, out: Path, *, backend: str = "serial",
                  workers: int = 2, scheduler: str | None = None, overwrite: bool = False,
-                 progress=None) -> dict:
-    """Run and write ``out``; returns the summary."""
+                 progress=None, report: bool | None = None) -> dict:
+    """Run and write ``out``; returns the summary.
+
+    ``report``: write ``report.html`` (needs the ``report`` extra); None takes the scenario's
+    ``outputs.report``.
+    """
     check_backend(backend)
+    report = loaded.scenario.outputs.report if report is None else report
+    if backend == "dask":
+        require("dask", "--backend dask", alternative="use --backend process")
+    if report:
+        require("report", "report.html", alternative="run with --no-report")
     out = Path(out)
     if out.exists() and not overwrite:
         raise InputError(f"'{out}' exists: choose another --out or pass --overwrite",
@@ -94,8 +104,8 @@ def run_scenario(loaded: LoadedScenario, out: Path, *, backend: str = "serial",
         summary["seconds"] = round(time.perf_counter() - t_start, 2)
         summary["peak_rss_mib"] = round(peak_rss_mib(), 1)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
-        if s.outputs.report:
-            from leotwin.sim.report import write_report
+        if report:
+            from leotwin.analysis.report import write_report
 
             write_report(tmp)
     return summary

@@ -1,7 +1,8 @@
 """A Skyfield ``Timescale`` fed from leotwin's EOP table, for cross-checks on the same UT1.
 
-Skyfield is an independent reference (tests and benchmarks), not a run-time dependency: this
-module imports it lazily.  Skyfield takes ΔT = TT − UT1 = (TAI−UTC) + 32.184 s − (UT1−UTC) on
+Skyfield is an independent reference, not a dependency of leotwin: this helper lives with the
+tests (the benchmarks import it from here too) and imports Skyfield lazily.
+Skyfield takes ΔT = TT − UT1 = (TAI−UTC) + 32.184 s − (UT1−UTC) on
 a TT grid, leap seconds as (JD of the change, new TAI−UTC), and polar motion as (TT, x″, y″).
 """
 

@@ -17,6 +17,9 @@ import pyarrow.parquet as pq
 
 from leotwin.errors import InputError
 
+CHANGE_COLOURS = {"gains service": "#2e7d32", "loses service": "#c62828",
+                  "status changed": "#f9a825", "coverage changed": "#1565c0"}
+
 TABLES = ("summary.json", "coverage.parquet", "terminals.parquet", "rtt.parquet",
           "decisions.parquet")
 
@@ -91,7 +94,7 @@ def diff_runs(a: Path, b: Path) -> dict:
 
 
 def diff_html(d: dict) -> str:
-    from leotwin.sim.report import _img, _pct, cell_map
+    from leotwin.analysis.report import cell_map, img_tag, percent
 
     parts = [f"<h1>leotwin diff: {html.escape(d['scenario_a'])} → "
              f"{html.escape(d['scenario_b'])}</h1>",
@@ -101,28 +104,19 @@ def diff_html(d: dict) -> str:
     if d["cells"]:
         status = {"h3_cell": [c["h3_cell"] for c in d["cells"]],
                   "change": [c["change"] for c in d["cells"]]}
-        import leotwin.sim.report as rep
-
-        colours = {"gains service": "#2e7d32", "loses service": "#c62828",
-                   "status changed": "#f9a825", "coverage changed": "#1565c0"}
-        saved = rep.STATUS_COLOURS
-        rep.STATUS_COLOURS = colours
-        try:
-            parts.append(_img(cell_map(status, "change", "cells that changed", status=True),
-                              "diff map"))
-        finally:
-            rep.STATUS_COLOURS = saved
+        parts.append(img_tag(cell_map(status, "change", "cells that changed", status=True,
+                                      palette=CHANGE_COLOURS), "diff map"))
         parts.append("<table id='cells'><tr><th>cell</th><th>region</th><th>change</th>"
                      "<th>status A → B</th><th>covered A → B</th></tr>" + "".join(
                          f"<tr><td>{c['h3_cell']}</td><td>{html.escape(c['region'])}</td>"
                          f"<td>{c['change']}</td><td>{c['status_a']} → {c['status_b']}</td>"
-                         f"<td>{_pct(c['covered_a'])} → {_pct(c['covered_b'])}</td></tr>"
+                         f"<td>{percent(c['covered_a'])} → {percent(c['covered_b'])}</td></tr>"
                          for c in d["cells"][:500]) + "</table>")
     parts.append("<h2>Terminals whose service changed</h2><table id='terminals'><tr><th>"
                  "terminal</th><th>actual user</th><th>allowed A</th><th>allowed B</th></tr>"
                  + "".join(f"<tr><td>{html.escape(t['terminal_id'])}</td><td>"
-                           f"{t['actual_user'] or '—'}</td><td>{_pct(t['allowed_a'])}</td>"
-                           f"<td>{_pct(t['allowed_b'])}</td></tr>" for t in d["terminals"][:500])
+                           f"{t['actual_user'] or '—'}</td><td>{percent(t['allowed_a'])}</td>"
+                           f"<td>{percent(t['allowed_b'])}</td></tr>" for t in d["terminals"][:500])
                  + "</table>")
     parts.append("<h2>RTT of routed terminals (median over allowed instants)</h2><table "
                  "id='rtt'><tr><th>terminal</th><th>A (ms)</th><th>B (ms)</th></tr>" + "".join(
@@ -131,7 +125,7 @@ def diff_html(d: dict) -> str:
                      "</tr>" for r in d["routed"]) + "</table>")
     ea, eb = d["enforcement_a"], d["enforcement_b"]
     parts.append("<h2>Enforcement</h2><table><tr><th>measure</th><th>A</th><th>B</th></tr>" +
-                 "".join(f"<tr><td>{k}</td><td>{_pct(ea[k])}</td><td>{_pct(eb[k])}</td></tr>"
+                 "".join(f"<tr><td>{k}</td><td>{percent(ea[k])}</td><td>{percent(eb[k])}</td></tr>"
                          for k in ("unauthorized_blocked", "collateral_authorized",
                                    "collateral_civilian")) + "</table>")
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>leotwin diff</title>"

@@ -14,22 +14,25 @@ import io
 import json
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pyarrow.parquet as pq
 from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
 
 STATUS_COLOURS = {"active": "#2e7d32", "not_licensed": "#9e9e9e", "inactive": "#c62828",
                   "blacklisted": "#000000", "waitlisted": "#f9a825", "test": "#1565c0"}
 
 
+def _subplots(figsize: tuple[float, float]):
+    """A figure and its axes without pyplot: no global state, no backend to select (PNG comes
+    from Agg through ``Figure.savefig``), safe in threads."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots()
+
+
 def _png(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -46,16 +49,20 @@ def _countries(ax, bounds) -> None:
             ax.plot(x, y, color="#555555", linewidth=0.5)
 
 
-def cell_map(coverage, column: str, title: str, status: bool = False) -> str:
+def cell_map(coverage, column: str, title: str, status: bool = False,
+             palette: dict[str, str] | None = None) -> str:
+    """A map of H3 cells coloured by ``column`` (a category with ``status``, from ``palette``:
+    the policy statuses' colours unless given; else a 0…1 fraction)."""
     import h3
 
-    fig, ax = plt.subplots(figsize=(8, 5.5))
+    fig, ax = _subplots(figsize=(8, 5.5))
     polys = [[(lon, lat) for lat, lon in h3.cell_to_boundary(c)]
              for c in coverage["h3_cell"]]
+    palette = STATUS_COLOURS if palette is None else palette
     if status:
-        colours = [STATUS_COLOURS.get(v, "#ff00ff") for v in coverage[column]]
+        colours = [palette.get(v, "#ff00ff") for v in coverage[column]]
         coll = PolyCollection(polys, facecolors=colours, edgecolors="none")
-        for name, colour in STATUS_COLOURS.items():
+        for name, colour in palette.items():
             if name in set(coverage[column]):
                 ax.plot([], [], "s", color=colour, label=name)
         ax.legend(loc="lower left", fontsize=8)
@@ -80,7 +87,7 @@ def cell_map(coverage, column: str, title: str, status: bool = False) -> str:
 
 
 def timeline(log) -> str:
-    fig, ax = plt.subplots(figsize=(9, 0.45 * max(4, len(log["id"])) + 1))
+    fig, ax = _subplots(figsize=(9, 0.45 * max(4, len(log["id"])) + 1))
     times = log["effective_at"]
     order = np.argsort(times)
     for row, k in enumerate(order):
@@ -97,8 +104,8 @@ def timeline(log) -> str:
 
 
 def rtt_plots(rtt) -> tuple[str, str]:
-    fig, ax = plt.subplots(figsize=(9, 4))
-    fig2, ax2 = plt.subplots(figsize=(9, 3.5))
+    fig, ax = _subplots(figsize=(9, 4))
+    fig2, ax2 = _subplots(figsize=(9, 3.5))
     for tid in sorted(set(rtt["terminal_id"])):
         sel = np.array(rtt["terminal_id"]) == tid
         t = np.array(rtt["time"])[sel]
@@ -137,22 +144,22 @@ def write_report(folder: str | Path) -> Path:
                ("constellation", f"{summary['constellation']} ({summary['satellites']:,} "
                                  "satellites)"),
                ("terminals", f"{summary['terminals']:,}"),
-               ("terminal-time allowed", _pct(summary["decisions"]["allowed_fraction"])),
+               ("terminal-time allowed", percent(summary["decisions"]["allowed_fraction"])),
                ("deactivations by detection", str(summary["decisions"]["deactivations"])),
                ("RTT to PoP, median / p95", f"{_num(summary['rtt_ms']['median'])} / "
                                              f"{_num(summary['rtt_ms']['p95'])} ms")]
     for name, c in summary["coverage"].items():
-        numbers.append((f"coverage {name}", f"{_pct(c['covered_fraction'])} of area-time; "
+        numbers.append((f"coverage {name}", f"{percent(c['covered_fraction'])} of area-time; "
                         f"mean {c['mean_visible']:.1f} satellites ≥ mask; longest gap "
                         f"{c['max_gap_s']:.0f} s; {c['cells']:,} cells, {c['area_km2']:,.0f} km²; "
-                        f"active area at end {_pct(c['active_area_fraction_at_end'])}"))
+                        f"active area at end {percent(c['active_area_fraction_at_end'])}"))
     parts += [f"<tr><th>{html.escape(a)}</th><td>{html.escape(b)}</td></tr>" for a, b in numbers]
     parts.append("</table><h2>Enforcement</h2><table id='enforcement'>"
                  "<tr><th>measure</th><th>value</th></tr>")
     ttd = e["time_to_deactivation_s"]
-    rows = [("unauthorized terminal-time blocked", _pct(e["unauthorized_blocked"])),
-            ("authorized terminal-time blocked (collateral)", _pct(e["collateral_authorized"])),
-            ("civilian terminal-time blocked (collateral)", _pct(e["collateral_civilian"])),
+    rows = [("unauthorized terminal-time blocked", percent(e["unauthorized_blocked"])),
+            ("authorized terminal-time blocked (collateral)", percent(e["collateral_authorized"])),
+            ("civilian terminal-time blocked (collateral)", percent(e["collateral_civilian"])),
             ("time to deactivation, median / max",
              f"{_num(ttd['median'])} / {_num(ttd['max'])} s ({ttd['deactivated']} deactivated, "
              f"{ttd['used_and_never_deactivated']} used and never deactivated)")]
@@ -160,16 +167,16 @@ def write_report(folder: str | Path) -> Path:
     parts.append("</table>")
     if coverage["h3_cell"]:
         parts.append("<h2>Coverage</h2>")
-        parts.append(_img(cell_map(coverage, "covered_fraction", "H3 cells: covered fraction"),
+        parts.append(img_tag(cell_map(coverage, "covered_fraction", "H3 cells: covered fraction"),
                           "coverage map"))
-        parts.append(_img(cell_map(coverage, "status_at_end", "H3 cells: policy status at the "
+        parts.append(img_tag(cell_map(coverage, "status_at_end", "H3 cells: policy status at the "
                                    "end of the window", status=True), "policy status map"))
     parts.append("<h2>Policy log</h2>")
-    parts.append(_img(timeline(log), "policy timeline"))
+    parts.append(img_tag(timeline(log), "policy timeline"))
     if rtt["time"]:
         over, dist = rtt_plots(rtt)
-        parts += ["<h2>Round-trip time</h2>", _img(over, "RTT over time"),
-                  _img(dist, "RTT distribution")]
+        parts += ["<h2>Round-trip time</h2>", img_tag(over, "RTT over time"),
+                  img_tag(dist, "RTT distribution")]
     if summary.get("sources"):
         parts.append("<h2>Sources</h2><ul>" + "".join(f"<li>{html.escape(x)}</li>"
                                                       for x in summary["sources"]) + "</ul>")
@@ -183,11 +190,11 @@ def write_report(folder: str | Path) -> Path:
     return path
 
 
-def _img(data: str, alt: str) -> str:
+def img_tag(data: str, alt: str) -> str:
     return f"<img alt='{alt}' src='data:image/png;base64,{data}'>"
 
 
-def _pct(x) -> str:
+def percent(x) -> str:
     return "—" if x is None else f"{100 * x:.1f} %"
 
 
