@@ -1,7 +1,8 @@
 """leotwin: an open digital twin of a Starlink-style satellite-internet service.
 
-The pipeline (see ``docs`` and ``../shared/design/ARCHITECTURE.md``):
-orbits → ground → links → network → policy → sim → analysis / export / service.
+The pipeline (the package map is in ``docs/design.md``):
+orbits → ground → links → network → policy → sim → analysis / export, with the control plane
+and the CLI on top.
 """
 
 from leotwin.errors import InputError
