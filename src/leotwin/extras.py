@@ -41,4 +41,4 @@ def require(extra: str, feature: str, *, alternative: str = "") -> None:
         also = f", or {alternative}" if alternative else ""
         raise InputError(f"{feature} needs the optional dependencies of leotwin[{extra}] "
                          f"({', '.join(gone)} not installed): pip install "
-                         f"'leotwin[{extra}]'{also}", source=feature)
+                         f"'leotwin[{extra}]'{also}")

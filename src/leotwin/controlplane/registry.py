@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from leotwin.controlplane.store import Store
-from leotwin.policy.schema import LogEntry, PolicyFile, Terminal
+from leotwin.policy.schema import Change, LogEntry, PolicyFile, Terminal
 from leotwin.sim.load import LoadedScenario
 
 
@@ -29,8 +29,9 @@ def policy_file(loaded: LoadedScenario, store: Store) -> PolicyFile:
                                 requested_at=r["deactivated_at"], requested_by="operator",
                                 decided_by="operator", decision="granted",
                                 reason=r["deactivation_reason"] or "",
-                                change={"deactivate": {"terminal": r["terminal_id"],
-                                                       "why": r["deactivation_reason"] or ""}}))
+                                change=Change.model_validate(
+                                    {"deactivate": {"terminal": r["terminal_id"],
+                                                    "why": r["deactivation_reason"] or ""}})))
     for r in store.query("SELECT * FROM requests WHERE status IN ('granted', 'refused')"):
         log.append(LogEntry(id=f"api-request-{r['id']}", requested_at=r["requested_at"],
                             effective_at=max(r["effective_at"] or r["requested_at"],

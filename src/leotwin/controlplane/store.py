@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from leotwin.errors import InputError
 
@@ -88,6 +89,11 @@ def chain_hash(prev: str, row: dict) -> str:
 
 class Store:
     """A SQLite file (``sqlite:///path`` or a plain path) or ``postgresql://…``."""
+
+    #: the database's display name (a file path, or the URL without its password)
+    path: str | Path
+    #: a sqlite3 or psycopg connection (one code path: both take ``?``-style SQL here)
+    conn: Any
 
     def __init__(self, url: str | Path | None = None):
         self._lock = threading.RLock()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -79,8 +80,9 @@ def ephemeris_table(eph: Ephemeris, csv: bool = False) -> pa.Table:
     cols: dict[str, pa.Array] = {}
     if csv:
         cols["sat_id"] = ids.take(pa.array(sat_idx))
-        unit = _time_unit(eph.grid.step_ns, eph.grid.start_ns)
-        text = np.char.add(np.datetime_as_string(time_ns.astype("datetime64[ns]"), unit=unit), "Z")
+        unit: Any = _time_unit(eph.grid.step_ns, eph.grid.start_ns)  # a numpy unit code
+        stamps = time_ns.astype("datetime64[ns]")
+        text = np.char.add(np.datetime_as_string(stamps, unit=unit), "Z")
         cols["time"] = pa.array(text, type=pa.string())
     else:
         cols["sat_id"] = pa.DictionaryArray.from_arrays(pa.array(sat_idx), ids)
@@ -90,6 +92,8 @@ def ephemeris_table(eph: Ephemeris, csv: bool = False) -> pa.Table:
     for k, name in enumerate(("vx_km_s", "vy_km_s", "vz_km_s")):
         cols[name] = column(eph.v_km_s[..., k])
     for name, arr in (("lat_deg", eph.lat_deg), ("lon_deg", eph.lon_deg), ("alt_km", eph.alt_km)):
+        if arr is None:
+            raise ValueError("the positions table needs geodetic coordinates (geodetic=True)")
         cols[name] = column(arr)
     return pa.table(cols)
 

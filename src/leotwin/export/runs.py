@@ -153,12 +153,13 @@ def _oem(run: Path, tmp: Path, _) -> None:
     tmp.write_text("\n".join(lines) + "\n")
 
 
-def _csv(run: Path, tmp: Path, table: str) -> None:
+def _csv(run: Path, tmp: Path, table: str | None) -> None:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     from leotwin.export.tables import csv_ready
 
+    assert table is not None  # export_run refuses csv without --table
     tab = _table(run, table)
     for k, field in enumerate(tab.schema):
         if pa.types.is_dictionary(field.type):

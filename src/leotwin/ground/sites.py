@@ -25,6 +25,14 @@ from leotwin.timegrid.grid import NS_PER_S, parse_time
 
 DEFAULT_TERMINAL_MASK_DEG = 25.0
 DEFAULT_GATEWAY_MASK_DEG = 25.0
+#: ground sites' heights, m: from below the Dead Sea shore (−430 m) to above Everest (8,849 m)
+MIN_SITE_ALT_M, MAX_SITE_ALT_M = -500, 9000
+#: a moving terminal's height, m: up to airliner cruise and above (Aviation plans, FACTS.md P5)
+MAX_TRACK_ALT_M = 20_000
+#: the highest elevation mask accepted, deg (a mask of 90° would see nothing)
+MAX_MASK_DEG = 89.999999
+#: synthetic terminals: rejection-sampling rounds before giving up, and the smallest draw
+MAX_DRAWS, MIN_DRAW = 1000, 64
 
 
 def check_mask(value: float, where: str = "--min-elevation") -> float:
@@ -130,8 +138,9 @@ def load_sites_csv(path: str | Path, kind: str = "terminal",
         ids.append(sid)
         lat.append(_float(row, "lat_deg", str(path), line, -90, 90))
         lon.append(_float(row, "lon_deg", str(path), line, -180, 180))
-        alt.append(_float(row, "alt_m", str(path), line, -500, 9000, 0.0) / 1000.0)
-        m = _float(row, "min_elevation_deg", str(path), line, 0, 89.999999, default_mask_deg)
+        alt.append(_float(row, "alt_m", str(path), line, MIN_SITE_ALT_M, MAX_SITE_ALT_M, 0.0)
+                   / 1000.0)
+        m = _float(row, "min_elevation_deg", str(path), line, 0, MAX_MASK_DEG, default_mask_deg)
         mask.append(m)
         for k in attrs:
             attrs[k].append(row.get(k))
@@ -273,7 +282,8 @@ def load_tracks_csv(path: str | Path) -> list[Track]:
         groups.setdefault(tid, []).append((
             line, t, _float(row, "lat_deg", str(path), line, -90, 90),
             _float(row, "lon_deg", str(path), line, -180, 180),
-            _float(row, "alt_m", str(path), line, -500, 20000, 0.0) / 1000.0))
+            _float(row, "alt_m", str(path), line, MIN_SITE_ALT_M, MAX_TRACK_ALT_M, 0.0)
+            / 1000.0))
     tracks = []
     for tid, pts in groups.items():
         for (l0, t0, *_), (l1, t1, *_) in pairwise(pts):
@@ -311,8 +321,8 @@ def synthetic_terminals(region, n: int, *, seed: int, mode: str = "uniform",
     rng = np.random.default_rng(seed)
     west, south, east, north = region.bounds
     lat_out, lon_out = np.empty(0), np.empty(0)
-    for _ in range(1000):
-        m = max(64, 2 * (n - lat_out.size))
+    for _ in range(MAX_DRAWS):
+        m = max(MIN_DRAW, 2 * (n - lat_out.size))
         if mode == "uniform":
             s = rng.uniform(np.sin(np.radians(south)), np.sin(np.radians(north)), m)
             lat = np.degrees(np.arcsin(s))

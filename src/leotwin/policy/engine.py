@@ -40,6 +40,9 @@ from leotwin.policy.state import PolicyState, as_of, change_instants
 from leotwin.policy.vocabulary import CELL_RES, STATUSES
 
 __all__ = ["STATUSES", "Located", "PolicyEngine"]
+#: km per degree of latitude (and of longitude at the equator) for the local equirectangular
+#: distance of spill-over buffers: 2π·a/360 = 111.3195 km on WGS-84, rounded to 111.32
+KM_PER_DEGREE = 111.32
 
 
 
@@ -159,7 +162,7 @@ class PolicyEngine:
         scale = np.array([np.cos(lat0), 1.0])
         geom = shapely.transform(a.geometry, lambda xy: xy * scale)
         pts = shapely.points(cells.lon_deg * scale[0], cells.lat_deg)
-        near = shapely.distance(geom, pts) * 111.32 <= buffer_km
+        near = shapely.distance(geom, pts) * KM_PER_DEGREE <= buffer_km
         out = {int(c): status for c in cells.cells[near]}
         self._spill[spec] = out
         return out

@@ -40,13 +40,13 @@ def satellites_of(loaded: LoadedScenario) -> tuple[SatelliteSet, np.ndarray]:
         else:
             from leotwin.orbits.catalog import Constellation
 
-            constellation = Constellation(loaded.scenario.name, tuple(c.shells),
+            constellation = Constellation(loaded.scenario.name, tuple(c.shells or ()),
                                           "scenario shells")
         sats = constellation.satellites()
         isl = loaded.scenario.network.isl
         edges = plus_grid(constellation) if isl == "plus-grid" else np.empty((0, 2), np.int64)
         return sats, edges
-    sats = load_tle(loaded.path(c.tle)) if c.tle else load_omm(loaded.path(c.omm))
+    sats = load_tle(loaded.path(c.tle)) if c.tle else load_omm(loaded.path(str(c.omm)))
     if loaded.scenario.network.isl == "plus-grid":
         raise InputError("+Grid needs a built-in constellation's planes: use isl: nearest-k or "
                          "none with TLE/OMM data", source=loaded.source, field="network.isl")

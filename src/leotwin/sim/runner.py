@@ -174,7 +174,7 @@ def _write_results(tmp: Path, loaded: LoadedScenario, inputs: RunInputs, grid: T
         "step_s": step_s, "instants": steps, "seed": s.seed,
         "constellation": (s.constellation.builtin or s.constellation.tle or s.constellation.omm
                           or f"{len(inputs.sats)} satellites in "
-                             f"{len(s.constellation.shells)} shells"),
+                             f"{len(s.constellation.shells or ())} shells"),
         "satellites": len(inputs.sats), "terminals": k, "backend": backend,
         "workers": workers if backend != "serial" else 1,
         "coverage": region_summaries,

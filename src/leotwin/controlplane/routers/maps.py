@@ -129,6 +129,7 @@ def rtt_series(ctx: Context, _: Viewer, terminal_id: str, start: str, duration: 
         raise HTTPException(422, str(exc)) from None
     if grid.count > MAX_RTT_INSTANTS:
         raise HTTPException(422, f"{grid.count} instants asked for: at most {MAX_RTT_INSTANTS}")
+    assert term.lat is not None and term.lon is not None  # chosen with a position above
     net = ctx.access(term.lat, term.lon, term.alt_m)
     r = propagate(ctx.sats, grid, PropagationOptions(geodetic=False)).r_km
     network = ctx.loaded.scenario.network
