@@ -32,7 +32,12 @@ from leotwin.geodesy import WGS72
 from leotwin.ground.sites import check_mask
 from leotwin.io.atomic import check_writable
 from leotwin.io.text import read_text
-from leotwin.network.isl import check_topology, plus_grid
+from leotwin.network.isl import (
+    DEFAULT_GRAZING_KM,
+    check_topology,
+    max_isl_length_km,
+    plus_grid,
+)
 from leotwin.network.placebook import PlaceBook
 from leotwin.network.routing import Geometry, Router, rtt_ms
 from leotwin.orbits.catalog import CATALOG
@@ -46,8 +51,8 @@ RTT_COLUMNS = ("time", "src", "dst", "rtt_ms", "hops", "path")
 HYPATIA_PRESETS = {
     "hypatia-kuiper-630": Geometry.hypatia(630.0, 30.0),
     "hypatia-starlink-550": Geometry("hypatia", float(np.hypot(940.7, 550.0)),
-                                     float(2 * np.sqrt((WGS72.a_km + 550) ** 2
-                                                       - (WGS72.a_km + 80) ** 2)), 80.0),
+                                     max_isl_length_km(550.0, DEFAULT_GRAZING_KM, WGS72.a_km),
+                                     DEFAULT_GRAZING_KM),
 }
 
 

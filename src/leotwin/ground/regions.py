@@ -72,7 +72,6 @@ class RegionSet:
             for poly in region.geometry.geoms:
                 parts.append(poly)
                 owner.append(k)
-        self._parts = parts
         self._owner = np.asarray(owner, dtype=np.int64)
         self._tree = STRtree(parts)
 
@@ -98,7 +97,7 @@ class RegionSet:
 
     def index_of(self, code: str) -> int:
         """Index of the region named by a code, ISO alpha-2/alpha-3 or name (any case);
-        the first region in order wins, as in :func:`resolve_in`.  KeyError when unknown."""
+        the first region in order wins.  KeyError when unknown."""
         try:
             return self._names[code.strip().casefold()]
         except KeyError:
@@ -129,15 +128,6 @@ def countries() -> RegionSet:
             iso_a2=p["iso_a2"], iso_a3=p["iso_a3"], source="Natural Earth 1:50m",
         ))
     return RegionSet(regions)
-
-
-def resolve_in(regions: list[Region], ref: str) -> Region:
-    key = ref.strip().casefold()
-    for region in regions:
-        names = {region.code, region.name, region.iso_a2, region.iso_a3}
-        if key in {n.casefold() for n in names if n}:
-            return region
-    raise KeyError(ref)
 
 
 @cache

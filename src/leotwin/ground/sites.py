@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from leotwin.errors import InputError
-from leotwin.geodesy import MEAN_EARTH_RADIUS_KM, enu_basis, geodetic_to_ecef
+from leotwin.geodesy import MEAN_EARTH_RADIUS_KM
 from leotwin.io.text import read_text
 from leotwin.timegrid.grid import NS_PER_S, parse_time
 
@@ -60,14 +60,6 @@ class GroundSites:
 
     def __len__(self) -> int:
         return len(self.ids)
-
-    def ecef(self) -> np.ndarray:
-        """ITRF/WGS-84 positions, km, (M, 3)."""
-        return geodetic_to_ecef(self.lat_deg, self.lon_deg, self.alt_km)
-
-    def up(self) -> np.ndarray:
-        """Geodetic up unit vectors, (M, 3)."""
-        return enu_basis(self.lat_deg, self.lon_deg)[2]
 
     def subset(self, index) -> GroundSites:
         idx = np.arange(len(self))[index]

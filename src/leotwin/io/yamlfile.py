@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import yaml
 
 from leotwin.errors import InputError
@@ -57,13 +55,6 @@ def load_yaml(text: str, source: str):
         raise InputError(f"invalid YAML: {problem}", source=source,
                          line=mark.line + 1 if mark else None) from None
     return Located() if node is None else _build(node)
-
-
-def read_yaml(path: str | Path):
-    from leotwin.io.text import read_text  # a late import: leotwin.io loads this module
-
-    path = Path(path)
-    return load_yaml(read_text(path), str(path))
 
 
 def line_at(doc, loc: tuple) -> int | None:

@@ -63,7 +63,7 @@ def max_isl_length_km(altitude_km: float, grazing_km: float = DEFAULT_GRAZING_KM
                       radius_km: float = EARTH_RADIUS_KM) -> float:
     """Longest chord between two satellites at one altitude that clears the grazing altitude:
     2·√((R+h)² − (R+g)²) (Hypatia's ``MAX_ISL_LENGTH_M``)."""
-    return 2.0 * np.sqrt((radius_km + altitude_km) ** 2 - (radius_km + grazing_km) ** 2)
+    return float(2.0 * np.sqrt((radius_km + altitude_km) ** 2 - (radius_km + grazing_km) ** 2))
 
 
 def feasible(r_a: np.ndarray, r_b: np.ndarray, grazing_km: float = DEFAULT_GRAZING_KM,

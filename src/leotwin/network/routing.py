@@ -30,7 +30,13 @@ from leotwin.errors import InputError
 from leotwin.geodesy import WGS72, enu_basis, geodetic_to_ecef
 from leotwin.ground.sites import GroundSites
 from leotwin.links.visibility import SPEED_OF_LIGHT_KM_S, VisibilityIndex
-from leotwin.network.isl import DEFAULT_GRAZING_KM, EARTH_RADIUS_KM, feasible, nearest_k
+from leotwin.network.isl import (
+    DEFAULT_GRAZING_KM,
+    EARTH_RADIUS_KM,
+    feasible,
+    max_isl_length_km,
+    nearest_k,
+)
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,7 @@ class Geometry:
         MAX_ISL = 2√((R+h)² − (R+80)²) (its ``main_*.py`` scripts)."""
         h = altitude_km
         cone = h / np.tan(np.radians(min_elevation_deg))
-        max_isl = 2.0 * np.sqrt((radius_km + h) ** 2 - (radius_km + DEFAULT_GRAZING_KM) ** 2)
+        max_isl = max_isl_length_km(h, DEFAULT_GRAZING_KM, radius_km)
         return cls("hypatia", float(np.hypot(cone, h)), float(max_isl), DEFAULT_GRAZING_KM)
 
 
