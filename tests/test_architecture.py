@@ -187,3 +187,29 @@ def test_imports_follow_the_package_map():
                 found.append(f"{MODULES[name].relative_to(SRC)}:{line}: {here} imports "
                              f"{there} (allowed: {', '.join(sorted(allowed[here]))})")
     assert not found, "\n".join(found)
+
+
+def test_importing_leotwin_has_no_side_effects():
+    """Every module imports without changing the process: no pyplot (and so no backend
+    chosen), no environment variables set, no signal handlers installed.  (Warnings filters
+    are not compared: numpy and scipy's submodules add their own on import.)"""
+    import subprocess
+    import sys
+
+    third_party = ["numpy", "scipy", "pyarrow", "pydantic", "shapely", "h3", "pyproj", "yaml",
+                   "typer", "rich", "sgp4.api", "fastapi", "uvicorn", "dask.distributed",
+                   "matplotlib", "czml3", "psycopg"]
+    code = (
+        "import os, signal, sys, importlib\n"
+        f"for name in {third_party!r}:\n"
+        "    importlib.import_module(name)\n"
+        "env, handlers = dict(os.environ), signal.getsignal(signal.SIGTERM)\n"
+
+        f"for name in {sorted(m for m in MODULES if not m.endswith('__main__'))!r}:\n"
+        "    importlib.import_module(name)\n"
+        "assert 'matplotlib.pyplot' not in sys.modules\n"
+        "assert dict(os.environ) == env and signal.getsignal(signal.SIGTERM) == handlers\n"
+
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
