@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from leotwin.geodesy import enu_basis, geodetic_to_ecef
 from leotwin.links import VisibilityIndex, coverage_geometry, look_angles, visible_pairs_brute
+from leotwin.links.visibility import DIRECT_MAX_SITES
 
 
 def test_starlink_550_km_25_degrees():
@@ -99,3 +100,24 @@ def test_mask_validation():
     for bad in (-1, 90, 95, "x"):
         with pytest.raises(InputError, match="elevation"):
             check_mask(bad)
+
+
+@pytest.mark.parametrize("m", [1, 3, DIRECT_MAX_SITES, DIRECT_MAX_SITES + 1, 40])
+def test_few_and_many_sites_give_the_same_pairs(m):
+    """Both candidate paths (every pair for few sites, the KD-tree beyond) find exactly the
+    pairs an independent elevation formula finds, failed (NaN) satellites never among them."""
+    rng = np.random.default_rng(m)
+    sites, up = _random_sites(rng, m)
+    lat = np.degrees(np.arcsin(rng.uniform(-1, 1, 3000)))
+    sats = geodetic_to_ecef(lat, rng.uniform(-180, 180, 3000), rng.uniform(330, 1200, 3000))
+    sats[::61] = np.nan
+    si, gi, el, rng_km = VisibilityIndex(sites, up, 25.0).pairs(sats)
+    rho = sats[:, None, :] - sites[None, :, :]
+    with np.errstate(invalid="ignore"):
+        elev = np.degrees(np.arcsin(np.einsum("nmk,mk->nm", rho, up)
+                                    / np.sqrt(np.einsum("nmk,nmk->nm", rho, rho))))
+    want_s, want_g = np.nonzero(elev >= 25.0)
+    assert len(want_s) > 0
+    assert np.array_equal(si, want_s) and np.array_equal(gi, want_g)
+    assert np.allclose(el, elev[want_s, want_g], atol=1e-9)
+    assert np.allclose(rng_km, np.linalg.norm(rho, axis=-1)[want_s, want_g], rtol=1e-12)

@@ -21,6 +21,9 @@ from leotwin.links.elevation import above_mask, elevation_deg
 
 SPEED_OF_LIGHT_KM_S = 299_792.458  # exact (SI)
 _MARGIN_RAD = np.radians(0.3)
+#: up to this many sites every satellite is a candidate of every site: the exact test on all
+#: pairs is cheaper than a KD-tree query per satellite (1 site × 4,408 satellites: 0.1 vs 3 ms)
+DIRECT_MAX_SITES = 8
 
 
 def coverage_geometry(altitude_km: float, elevation_deg: float,
@@ -131,6 +134,9 @@ class VisibilityIndex:
         if not ok.any():
             return empty
         sat_idx = np.flatnonzero(ok)
+        m = len(self.site_ecef)
+        if m <= DIRECT_MAX_SITES:  # every pair: cheaper than one tree query per satellite
+            return np.repeat(sat_idx, m), np.tile(np.arange(m, dtype=np.int64), len(sat_idx))
         units = sat_ecef[ok] / r[ok, None]
         # single-threaded on purpose: with workers=-1 scipy runs Python threads whose C target
         # can touch freed buffers when Ctrl-C interrupts the main thread (a segfault, seen in
