@@ -430,3 +430,58 @@ def test_serve_with_two_workers(tmp_path):
     store.close()
     assert ok, message
     assert rows[0]["n"] == 20
+
+
+def test_api_serves_as_the_runner_routes(tmp_path):
+    """The API's serving satellite and gateway are the runner's (``network.access``): for the
+    small scenario's routed terminal, at every slot start of the run where it is allowed, a
+    single decision and the same decisions in one batch name the satellite and gateway of
+    rtt.parquet."""
+    from pathlib import Path
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from leotwin.network.access import slot_starts
+    from leotwin.sim.load import load_scenario
+    from leotwin.sim.runner import run_scenario
+    from leotwin.timegrid.grid import ns_to_iso
+
+    source = Path(__file__).parent / "data" / "small-scenario.yaml"
+    loaded = load_scenario(source)
+    run_scenario(loaded, tmp_path / "run", report=False)
+    rtt = pq.read_table(tmp_path / "run" / "rtt.parquet")
+    times = rtt.column("time").cast(pa.int64()).to_pylist()
+    dec = pq.read_table(tmp_path / "run" / "decisions.parquet")
+    allowed = dict(zip(zip(dec.column("terminal_id").cast(pa.string()).to_pylist(),
+                           dec.column("time").cast(pa.int64()).to_pylist(), strict=True),
+                       dec.column("allowed").to_pylist(), strict=True))
+    sats, gws = rtt.column("serving_sat").to_pylist(), rtt.column("gateway").to_pylist()
+    term = next(t for t in loaded.scenario.terminals if t.id == "KYIV")
+    new_slot = slot_starts(np.array(times))
+    asked, want = [], []
+    for k, t in enumerate(times):
+        if new_slot[k] and allowed[("KYIV", t)] and sats[k] is not None:
+            asked.append({"terminal_id": "KYIV", "lat": term.lat, "lon": term.lon,
+                          "time": ns_to_iso(t)})
+            want.append((sats[k], gws[k]))
+    assert len(asked) >= 5
+    store = Store(tmp_path / "cp.sqlite")
+    token = create_token(store, "viewer")
+    store.close()
+    client = TestClient(create_app(source, tmp_path / "cp.sqlite"))
+    headers = {"Authorization": f"Bearer {token}"}
+    for body, route in zip(asked, want, strict=True):
+        got = client.post("/v1/decisions", json=body, headers=headers).json()
+        assert (got["serving_satellite"], got["gateway"]) == route, body
+    batch = client.post("/v1/decisions", json={"decisions": asked}, headers=headers).json()
+    assert [(b["serving_satellite"], b["gateway"]) for b in batch] == want
+    # many terminals at one instant are routed together, over one graph: each as on its own
+    cities = [(50.45, 30.52), (40.42, -3.70), (51.51, -0.13), (41.01, 28.98), (59.33, 18.07),
+              (48.86, 2.35)]  # Kyiv, Madrid, London, Istanbul, Stockholm, Paris
+    places = [{**asked[0], "lat": lat, "lon": lon} for lat, lon in cities]
+    singles = [client.post("/v1/decisions", json=p, headers=headers).json() for p in places]
+    together = client.post("/v1/decisions", json={"decisions": places}, headers=headers).json()
+    routes = [(d["serving_satellite"], d["gateway"]) for d in singles]
+    assert [(d["serving_satellite"], d["gateway"]) for d in together] == routes
+    assert len({r[1] for r in routes if r[0]}) >= 3  # several gateways among them

@@ -137,12 +137,15 @@ class ScenarioContext:
         return g_idx, s_idx, el[g_idx, s_idx]
 
     # --- access -------------------------------------------------------------------------------
-    def _sites(self, lat: float, lon: float, alt_m: float, name: str = "terminal"):
-        return GroundSites([name], np.array([lat], float), np.array([lon], float),
-                           np.array([alt_m / 1000.0]), np.array([self.mask_deg]))
+    def _sites(self, lat, lon, alt_m) -> GroundSites:
+        lat, lon = np.atleast_1d(np.asarray(lat, float)), np.atleast_1d(np.asarray(lon, float))
+        alt_km = np.atleast_1d(np.asarray(alt_m, float)) / 1000.0
+        return GroundSites([f"terminal-{k}" for k in range(len(lat))], lat, lon, alt_km,
+                           np.full(len(lat), self.mask_deg))
 
-    def access(self, lat: float, lon: float, alt_m: float) -> AccessNetwork:
-        """The scenario's access network (``network.access``) for one terminal."""
+    def access(self, lat, lon, alt_m) -> AccessNetwork:
+        """The scenario's access network (``network.access``) for terminals at these
+        positions (deg, deg, m; scalars or arrays)."""
         s = self.loaded.scenario.network
         with self._lock:
             if self._access is None:
@@ -153,15 +156,26 @@ class ScenarioContext:
             base = self._access
         return base.for_terminals(self._sites(lat, lon, alt_m))
 
-    def serving(self, lat: float, lon: float, alt_m: float, t_ns: int
-                ) -> tuple[str | None, str | None]:
-        """The satellite that serves a terminal at ``t_ns`` (chosen as at a slot start) and
-        the gateway on its path to the PoP, by the runner's access model; None where none."""
-        net = self.access(lat, lon, alt_m)
-        r = self.positions(t_ns)["r"]
-        with self._lock:
-            core = self._core.get_or(t_ns // NS_PER_S, lambda: net.core_edges(r))
-        step = net.step(r, t_ns, True, core=core)
-        sat, gw = int(step.serving[0]), int(step.gateway[0])
-        return (self.sats.ids[sat] if sat >= 0 else None,
-                self.gateways.ids[gw] if gw >= 0 else None)
+    def serving(self, points: list[tuple[float, float, float, int]]
+                ) -> list[tuple[str | None, str | None]]:
+        """For terminals at (lat deg, lon deg, alt m, t UTC ns): the satellite that serves
+        each (chosen as at a slot start) and the gateway on its path to the PoP, by the
+        runner's access model; None where none.  Terminals in the same second of time are
+        routed together, over one graph of that instant."""
+        out: list[tuple[str | None, str | None]] = [(None, None)] * len(points)
+        groups: dict[int, list[int]] = {}
+        for k, point in enumerate(points):
+            groups.setdefault(point[3] // NS_PER_S, []).append(k)
+        for second, ks in groups.items():
+            t_ns = points[ks[0]][3]
+            net = self.access(*(np.array([points[k][i] for k in ks]) for i in range(3)))
+            r = self.positions(t_ns)["r"]
+            with self._lock:  # the graph's node numbers depend on how many terminals it has
+                core = self._core.get_or((second, len(ks)),
+                                         lambda net=net, r=r: net.core_edges(r))
+            step = net.step(r, t_ns, True, core=core)
+            for j, k in enumerate(ks):
+                sat, gw = int(step.serving[j]), int(step.gateway[j])
+                out[k] = (self.sats.ids[sat] if sat >= 0 else None,
+                          self.gateways.ids[gw] if gw >= 0 else None)
+        return out

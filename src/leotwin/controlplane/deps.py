@@ -17,8 +17,9 @@ from leotwin.timegrid.grid import ns_to_iso, parse_time
 bearer = HTTPBearer(auto_error=False)
 
 
-def context(request: Request) -> ScenarioContext:
-    """The application's :class:`ScenarioContext`."""
+async def context(request: Request) -> ScenarioContext:
+    """The application's :class:`ScenarioContext` (async: FastAPI would run a plain function
+    in the thread pool, a hop per request for an attribute read)."""
     return request.app.state.ctx
 
 
