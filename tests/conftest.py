@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 DATA = Path(__file__).parent / "data"
+#: the control-plane fixtures (db_url on SQLite and PostgreSQL, api)
+pytest_plugins = ["controlplane_fixtures"]
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from leotwin.errors import InputError
+from leotwin.policy.vocabulary import ACTIVE
 
 CHANGE_COLOURS = {"gains service": "#2e7d32", "loses service": "#c62828",
                   "status changed": "#f9a825", "coverage changed": "#1565c0"}
@@ -67,8 +68,8 @@ def diff_runs(a: Path, b: Path) -> dict:
                           "covered_a": ca["covered_fraction"][j],
                           "covered_b": cb["covered_fraction"][k],
                           "mean_visible_b": cb["mean_visible"][k],
-                          "change": ("gains service" if sb == "active" != sa else
-                                     "loses service" if sa == "active" != sb else
+                          "change": ("gains service" if sb == ACTIVE != sa else
+                                     "loses service" if sa == ACTIVE != sb else
                                      "status changed" if sa != sb else "coverage changed")})
     ta = pq.read_table(a / "terminals.parquet").to_pydict()
     tb = pq.read_table(b / "terminals.parquet").to_pydict()

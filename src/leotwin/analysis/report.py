@@ -19,8 +19,12 @@ import pyarrow.parquet as pq
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
-STATUS_COLOURS = {"active": "#2e7d32", "not_licensed": "#9e9e9e", "inactive": "#c62828",
-                  "blacklisted": "#000000", "waitlisted": "#f9a825", "test": "#1565c0"}
+from leotwin.policy.vocabulary import STATUSES
+
+#: one colour per policy status, in the order of ``policy.vocabulary.STATUSES``: active green,
+#: not licensed grey, inactive red, blacklisted black, waitlisted amber, test blue
+STATUS_COLOURS = dict(zip(STATUSES, ("#2e7d32", "#9e9e9e", "#c62828", "#000000", "#f9a825",
+                                     "#1565c0"), strict=True))
 
 
 def _subplots(figsize: tuple[float, float]):
