@@ -7,17 +7,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from leotwin.data import resolve_scenario
 from leotwin.errors import InputError
 from leotwin.io.text import read_text
 from leotwin.io.yamlfile import line_at, load_yaml
 from leotwin.orbits.catalog import CATALOG
-from leotwin.policy.load import (
-    LoadedPolicy,
-    check_meaning,
-    plans_of,
-    region_known,
-    resolve_scenario,
-)
+from leotwin.policy.load import LoadedPolicy, check_meaning, plans_of, region_known
 from leotwin.policy.schema import PolicyFile
 from leotwin.sim.scenario import Scenario
 from leotwin.timegrid.grid import TimeGrid
