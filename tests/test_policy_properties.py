@@ -88,13 +88,14 @@ def test_adding_a_restriction_never_allows_what_was_denied(base, extra, ds):
        day=st.integers(0, 12), ds=decisions)
 def test_interval_compiled_decisions_equal_a_replay_of_what_is_in_force(changes, spans, day, ds):
     """The engine compiles the fold once per interval between log instants; a fresh engine
-    given only the entries in force at t (a replay up to t, expired ones left out) must decide
-    the same."""
+    given only the entries in force at t (a replay up to t, expired ones left out, each at its
+    own effective time so that a later change still overrides an earlier one) must decide the
+    same."""
     times = [(T0 + a * DAY, None if b is None else T0 + (a + b) * DAY)
              for a, b in spans[:len(changes)]]
     when = T0 + day * DAY + DAY // 2
     full = PolicyEngine(_doc(changes, times))
-    in_force = [(c, (T0, None)) for c, (a, b) in zip(changes, times, strict=True)
+    in_force = [(c, (a, None)) for c, (a, b) in zip(changes, times, strict=True)
                 if a <= when and (b is None or when < b)]
     replay = PolicyEngine(_doc([c for c, _ in in_force], [t for _, t in in_force]))
     args = _arrays(ds, when)
