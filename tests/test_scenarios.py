@@ -53,6 +53,9 @@ def test_identical_tables_twice_and_on_every_backend(small_runs):
     d = json.loads((small_runs["dask"] / "summary.json").read_text())
     assert s["enforcement"] == d["enforcement"] and s["coverage"] == d["coverage"]
     assert d["backend"] == "dask" and d["workers"] == 2
+    from leotwin.sim import backends
+
+    assert not backends._SHARED  # the process backend keeps no run's inputs in the parent
 
 
 def test_results_contents(small_runs):

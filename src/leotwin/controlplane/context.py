@@ -22,10 +22,8 @@ import numpy as np
 from leotwin.analysis.counting import CellCounter
 from leotwin.controlplane.registry import policy_file
 from leotwin.controlplane.store import Store
-from leotwin.geodesy import enu_basis, geodetic_to_ecef
 from leotwin.ground.cells import CellSet, cover
 from leotwin.ground.sites import GroundSites, gateways, pops
-from leotwin.links.elevation import elevation_deg
 from leotwin.network.access import AccessNetwork
 from leotwin.orbits import PropagationOptions, propagate
 from leotwin.policy.engine import PolicyEngine
@@ -77,9 +75,6 @@ class ScenarioContext:
         self._core = _Lru(POSITION_CACHE)
         self._cells: list[tuple[str, CellSet, CellCounter]] | None = None
         self._access: AccessNetwork | None = None
-        gw = self.gateways
-        self.gateway_ecef = geodetic_to_ecef(gw.lat_deg, gw.lon_deg, gw.alt_km)
-        self.gateway_up = enu_basis(gw.lat_deg, gw.lon_deg)[2]
 
     # --- policy -------------------------------------------------------------------------------
     def engine(self) -> PolicyEngine:
@@ -129,12 +124,12 @@ class ScenarioContext:
 
     def feeder_links(self, t_ns: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(gateway index, satellite index, elevation deg) of every satellite above a
-        gateway's mask at ``t_ns``."""
+        gateway's mask at ``t_ns``, ordered by gateway then satellite (the access network's
+        gateway visibility, before its antenna limit)."""
         r = self.positions(t_ns)["r"]
-        el = elevation_deg(r[None, :, :] - self.gateway_ecef[:, None, :],
-                           self.gateway_up[:, None, :])
-        g_idx, s_idx = np.nonzero(el >= self.gateways.min_elevation_deg[:, None])
-        return g_idx, s_idx, el[g_idx, s_idx]
+        s_idx, g_idx, el, _ = self._base_access().gw_index.pairs(r)
+        order = np.lexsort((s_idx, g_idx))
+        return g_idx[order], s_idx[order], el[order]
 
     # --- access -------------------------------------------------------------------------------
     def _sites(self, lat, lon, alt_m) -> GroundSites:
@@ -143,9 +138,8 @@ class ScenarioContext:
         return GroundSites([f"terminal-{k}" for k in range(len(lat))], lat, lon, alt_km,
                            np.full(len(lat), self.mask_deg))
 
-    def access(self, lat, lon, alt_m) -> AccessNetwork:
-        """The scenario's access network (``network.access``) for terminals at these
-        positions (deg, deg, m; scalars or arrays)."""
+    def _base_access(self) -> AccessNetwork:
+        """The scenario's access network (gateways, PoPs, ISLs), built once."""
         s = self.loaded.scenario.network
         with self._lock:
             if self._access is None:
@@ -153,8 +147,12 @@ class ScenarioContext:
                     len(self.sats), self._sites(0.0, 0.0, 0.0), self.gateways, self.pops,
                     self.isl_edges, rule=s.rule, fibre_stretch=s.fibre_stretch,
                     slot_period_s=s.slot_period_s, slot_offset_s=s.slot_offset_s)
-            base = self._access
-        return base.for_terminals(self._sites(lat, lon, alt_m))
+            return self._access
+
+    def access(self, lat, lon, alt_m) -> AccessNetwork:
+        """The scenario's access network (``network.access``) for terminals at these
+        positions (deg, deg, m; scalars or arrays)."""
+        return self._base_access().for_terminals(self._sites(lat, lon, alt_m))
 
     def serving(self, points: list[tuple[float, float, float, int]]
                 ) -> list[tuple[str | None, str | None]]:

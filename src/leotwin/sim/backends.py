@@ -65,9 +65,12 @@ def _submitter(fn: Callable, payload: Any, backend: str, workers: int,
         _SHARED["payload"] = payload  # inherited by forked workers
         ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         initargs = () if ctx.get_start_method() == "fork" else (payload,)
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_set_payload,
-                                 initargs=initargs) as pool:
-            yield lambda item: pool.submit(fn, item)
+        try:
+            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_set_payload,
+                                     initargs=initargs) as pool:
+                yield lambda item: pool.submit(fn, item)
+        finally:
+            _SHARED.pop("payload", None)  # the parent keeps no run's inputs alive
         return
     from dask.distributed import Client, LocalCluster
 
@@ -98,13 +101,11 @@ def ordered_map(fn: Callable[[Any, Any], Any], items: Iterable, payload: Any, *,
     """
     check_backend(backend)
     window = 1 if backend == "serial" else IN_FLIGHT_PER_WORKER * max(1, workers)
-    todo = iter(items)
+    todo = list(items)
     with _submitter(fn, payload, backend, workers, scheduler) as submit:
-        pending: deque = deque(submit(item) for _, item in zip(range(window), todo,
-                                                               strict=False))
-        while pending:
+        pending = deque(submit(item) for item in todo[:window])
+        for k in range(len(todo)):
             result = pending.popleft().result()
-            for item in todo:
-                pending.append(submit(item))
-                break
+            if k + window < len(todo):
+                pending.append(submit(todo[k + window]))
             yield result
