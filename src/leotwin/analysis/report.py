@@ -164,9 +164,14 @@ def write_report(folder: str | Path) -> Path:
     rows = [("unauthorized terminal-time blocked", percent(e["unauthorized_blocked"])),
             ("authorized terminal-time blocked (collateral)", percent(e["collateral_authorized"])),
             ("civilian terminal-time blocked (collateral)", percent(e["collateral_civilian"])),
-            ("time to deactivation, median / max",
+            ("time from first use attempt to deactivation, median / max",
              f"{_num(ttd['median'])} / {_num(ttd['max'])} s ({ttd['deactivated']} deactivated, "
              f"{ttd['used_and_never_deactivated']} used and never deactivated)")]
+    for cls, shares in (e.get("denied_by_reason") or {}).items():
+        if cls != "unauthorized" and shares:
+            rows.append((f"{cls} terminal-time denied, by reason",
+                         ", ".join(f"{html.escape(r)} {percent(v)}" for r, v in
+                                   sorted(shares.items(), key=lambda kv: -kv[1]))))
     parts += [f"<tr><td>{a}</td><td>{b}</td></tr>" for a, b in rows]
     parts.append("</table>")
     if coverage["h3_cell"]:

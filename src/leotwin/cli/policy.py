@@ -11,7 +11,7 @@ from rich.console import Console
 from leotwin.errors import InputError
 from leotwin.policy.engine import PolicyEngine
 from leotwin.policy.load import load_policy
-from leotwin.policy.state import as_of, refused_until
+from leotwin.policy.state import VIEWS, as_of, describe_view, in_force, refused_until
 from leotwin.timegrid.grid import ns_to_iso, parse_time
 
 app = typer.Typer()
@@ -28,21 +28,42 @@ def check(scenario: Scenario) -> None:
     PolicyEngine(loaded)  # builds zones: bad GeoJSON, cells or polygons fail here
     log = doc.policy.log
     granted = sum(e.decision == "granted" for e in log)
-    Console(highlight=False).print(
+    console = Console(highlight=False, soft_wrap=True)
+    for warning in loaded.warnings:
+        console.print(f"warning: {warning}")
+    console.print(
         f"{loaded.source}: valid — {len(log)} log entries ({granted} granted, "
         f"{len(log) - granted} refused), {len(doc.regions)} zones, {len(doc.terminals)} "
-        f"terminals, {len(doc.policy.detection)} detection rules")
+        f"terminals, {len(doc.policy.detection)} detection rules"
+        + (f", {len(loaded.warnings)} warning(s)" if loaded.warnings else ""))
 
 
 @policy_app.command("as-of")
-def as_of_command(scenario: Scenario,
-                  time: Annotated[str, typer.Option("--time", help="ISO 8601 UTC.")]) -> None:
-    """The policy in force at a time, and the requests refused up to then (JSON)."""
+def as_of_command(
+    scenario: Scenario,
+    time: Annotated[str, typer.Option("--time", help="ISO 8601 UTC.")],
+    known_at: Annotated[str | None, typer.Option(
+        "--known-at", help="Fold what was decided by this time (ISO 8601 UTC; default: "
+                           "--time, the policy in force as known then).")] = None,
+    view: Annotated[str, typer.Option(help="granted: each grant from max(effective_at, "
+                                           "decided_at); requested: from effective_at.")
+                    ] = "granted",
+) -> None:
+    """The policy at a time, and the requests refused up to then (JSON).  Without options:
+    what was in force at --time, as known then (later decisions never change it)."""
     loaded = load_policy(scenario)
     t = parse_time(time, source="--time")
-    state = as_of(loaded.doc, t)
+    if view not in VIEWS:
+        raise InputError(f"unknown view '{view}': expected one of {', '.join(VIEWS)}",
+                         source="--view")
+    known = None if known_at is None else parse_time(known_at, source="--known-at")
+    state = as_of(loaded.doc, t, known_at=known, view=view)  # type: ignore[arg-type]
     out = {
-        "as_of": ns_to_iso(t), "default_status": state.default_status,
+        "as_of": ns_to_iso(t), "view": view,
+        "known_at": ns_to_iso(known) if known is not None else (
+            ns_to_iso(t) if view == "granted" else "every decision"),
+        "meaning": describe_view(t, known, view),
+        "default_status": state.default_status,
         "status": state.status, "cells": state.cells,
         "spillovers": [{"from": a, "into": b, "buffer_km": c, "status": d}
                        for a, b, c, d in state.spillovers],
@@ -54,8 +75,8 @@ def as_of_command(scenario: Scenario,
         "deactivated": state.deactivated,
         "overrides": [{"region": r, "accounts": sorted(a) if a else None,
                        "plans": sorted(p) if p else None} for r, a, p in state.overrides],
-        "granted_in_force": [e.id for e in loaded.doc.policy.log if e.decision == "granted"
-                             and e.effective <= t and (e.until is None or t < e.until)],
+        "granted_in_force": [e.id for e in in_force(loaded.doc, t, known_at=known,
+                                                    view=view)],  # type: ignore[arg-type]
         "refused": [{"id": e.id, "requested_at": ns_to_iso(e.requested_at),
                      "requested_by": e.requested_by, "decided_by": e.decided_by,
                      "reason": e.reason, "change": e.change.model_dump(exclude_none=True,

@@ -68,6 +68,8 @@ def run(
     summary.json, coverage/rtt/decisions/terminals/policy_log (+positions) .parquet, report.html.
     """
     loaded = load_scenario(scenario)
+    for warning in loaded.policy.warnings:
+        Console(stderr=True, highlight=False, soft_wrap=True).print(f"warning: {warning}")
     target = out or Path("results") / loaded.scenario.name
     if out is None:
         target.parent.mkdir(exist_ok=True)

@@ -54,10 +54,15 @@ RTT = pa.schema([
     ("rtt_ms", pa.float64()), ("hops", pa.int32()), ("gateway", pa.string()),
     ("serving_sat", pa.string()), ("path", pa.string()),
 ])
+#: ``effective_at`` is when an entry took effect as granted, max(asked, decided);
+#: ``requested_effective_at`` when it asked to (``policy.schema.LogEntry``); ``entry_kind`` is
+#: ``change`` or ``correction`` (retroactive)
 POLICY_LOG = pa.schema([
     *((name, pa.string()) for name in ("id", "requested_by", "decided_by", "decision",
-                                       "reason", "change_kind", "change", "origin")),
-    ("requested_at", UTC_NS), ("effective_at", UTC_NS), ("until", UTC_NS),
+                                       "reason", "change_kind", "change", "origin",
+                                       "entry_kind")),
+    ("requested_at", UTC_NS), ("decided_at", UTC_NS), ("effective_at", UTC_NS),
+    ("requested_effective_at", UTC_NS), ("until", UTC_NS),
 ])
 
 
@@ -155,15 +160,17 @@ def write_policy_log(folder: Path, log: list, deactivations: list[dict]) -> None
             rows[key].append(value)
 
     for e in log:
-        add(id=e.id, requested_at=e.requested_at, effective_at=e.effective, until=e.until,
-            requested_by=e.requested_by, decided_by=e.decided_by, decision=e.decision,
-            reason=e.reason, change_kind=e.change.kind,
+        add(id=e.id, requested_at=e.requested_at, decided_at=e.decided,
+            effective_at=e.effective, requested_effective_at=e.requested_effective,
+            until=e.until, requested_by=e.requested_by, decided_by=e.decided_by,
+            decision=e.decision, reason=e.reason, change_kind=e.change.kind,
             change=json.dumps(e.change.model_dump(exclude_none=True, by_alias=True)),
-            origin="scenario")
+            origin="scenario", entry_kind=e.kind)
     for d in deactivations:
         add(id=f"detect-{d['terminal']}",
-            requested_at=int(np.datetime64(d["detected_at"].rstrip("Z"), "ns").astype(np.int64)),
-            effective_at=d["effective_ns"], until=None, requested_by=d["decided_by"],
+            requested_at=d["detected_ns"], decided_at=d["detected_ns"],
+            effective_at=d["effective_ns"], requested_effective_at=d["effective_ns"],
+            until=None, requested_by=d["decided_by"], entry_kind="change",
             decided_by=d["decided_by"], decision="granted",
             reason=f"detected by rule '{d['rule']}'", change_kind="deactivate",
             change=json.dumps({"deactivate": {"terminal": d["terminal"]}}), origin="detection")

@@ -9,7 +9,6 @@ Areas are geodesic on WGS-84 (``pyproj.Geod``, Karney 2013).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -22,6 +21,7 @@ from shapely.strtree import STRtree
 
 from leotwin.errors import InputError
 from leotwin.ground.geometry import check_polygon_coords, clean_multipolygon, polygons_of
+from leotwin.io.jsonfile import load_json
 from leotwin.io.text import read_text
 
 _GEOD = Geod(ellps="WGS84")
@@ -158,10 +158,7 @@ def load_geojson_region(path: str | Path, name: str | None = None) -> Region:
     """A custom zone from a GeoJSON file: Polygon / MultiPolygon geometries, Features or a
     FeatureCollection (all features together form the region).  Validated strictly."""
     path = Path(path)
-    try:
-        doc = json.loads(read_text(path))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", source=path, line=exc.lineno) from None
+    doc = load_json(read_text(path), str(path))
     geoms = []
     for where, geom in _geometries(doc, str(path)):
         kind = geom.get("type") if isinstance(geom, dict) else None

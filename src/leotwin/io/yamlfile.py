@@ -22,18 +22,29 @@ class LocatedList(list):
     item_lines: list
 
 
-def _build(node):
+def _build(node, source: str):
     if isinstance(node, yaml.MappingNode):
         out = Located()
         out.line = node.start_mark.line + 1
         out.key_lines = {}
         for k, v in node.value:
-            key = _build(k)
-            out[key] = _build(v)
+            key = _build(k, source)
+            try:
+                hash(key)
+            except TypeError:
+                raise InputError("a mapping key must be a plain value, not a list or mapping",
+                                 source=source, line=k.start_mark.line + 1) from None
+            if key in out:
+                # YAML itself says keys are unique; PyYAML would keep the last value silently
+                # (a second ``decision:`` would flip granted to refused)
+                raise InputError(f"key '{key}' appears twice in one mapping (first on line "
+                                 f"{out.key_lines[key]}): keep one", source=source,
+                                 line=k.start_mark.line + 1)
+            out[key] = _build(v, source)
             out.key_lines[key] = k.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
-        out = LocatedList(_build(v) for v in node.value)
+        out = LocatedList(_build(v, source) for v in node.value)
         out.line = node.start_mark.line + 1
         out.item_lines = [v.start_mark.line + 1 for v in node.value]
         return out
@@ -54,7 +65,7 @@ def load_yaml(text: str, source: str):
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(f"invalid YAML: {problem}", source=source,
                          line=mark.line + 1 if mark else None) from None
-    return Located() if node is None else _build(node)
+    return Located() if node is None else _build(node, source)
 
 
 def line_at(doc, loc: tuple) -> int | None:

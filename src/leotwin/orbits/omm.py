@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import xml.etree.ElementTree as ET
 from datetime import datetime
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from leotwin.errors import InputError
+from leotwin.io.jsonfile import load_json
 from leotwin.io.text import read_text
 from leotwin.orbits.satellites import SatelliteSet
 
@@ -131,10 +131,7 @@ def _normalise_epoch(text: str, where: _Where) -> str:
 # --- the four serialisations -------------------------------------------------------------------
 
 def _records_json(text: str, source: str):
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", source=source, line=exc.lineno) from None
+    data = load_json(text, source)
     if isinstance(data, dict):
         data = [data]
     if not isinstance(data, list):

@@ -64,8 +64,12 @@ class CompiledPolicy:
         self.registered = {name: np.array([name in state.registered.get(t.id, set())
                                            for t in engine.terminals], dtype=bool)
                            for name in {*state.whitelist_required, *state.status}}
-        self.home = {name: np.array([t.home_country == name for t in engine.terminals],
-                                    dtype=bool) for name in state.status}
+        # home countries resolve like every other region name (policy.places): UA, UKR and
+        # Ukraine are one home
+        homes = [engine.names.canonical(t.home_country) if t.home_country else None
+                 for t in engine.terminals]
+        self.home = {name: np.array([h == name for h in homes], dtype=bool)
+                     for name in state.status}
 
     def _terminal(self, arr: np.ndarray, tidx: np.ndarray, default) -> np.ndarray:
         out = np.full(tidx.shape, default, dtype=arr.dtype if arr.size else type(default))

@@ -34,6 +34,7 @@ from leotwin.ground.cells import cover
 from leotwin.ground.regions import Region, countries, load_geojson_region
 from leotwin.policy.compiled import CompiledPolicy
 from leotwin.policy.load import LoadedPolicy, plans_of
+from leotwin.policy.places import RegionNames
 from leotwin.policy.reasons import EXPLAIN, Reason, reason_names
 from leotwin.policy.schema import PolicyFile
 from leotwin.policy.state import PolicyState, as_of, change_instants
@@ -64,6 +65,7 @@ class PolicyEngine:
         self.source = policy.source if isinstance(policy, LoadedPolicy) else ""
         self.countries = countries()
         self.zone_names = list(self.doc.regions)
+        self.names = RegionNames(self.zone_names)
         self.zones = [self._zone(n, z) for n, z in self.doc.regions.items()]
         self.plans = plans_of(self.doc)
         self.plan_names = list(self.plans)
@@ -98,10 +100,9 @@ class PolicyEngine:
         return cells_region(zone.cells, name)[0]
 
     def region_key(self, name: str) -> tuple[str, int]:
-        """('z', zone index) or ('c', country index) for a region name or code."""
-        if name in self.zone_names:
-            return ("z", self.zone_names.index(name))
-        return ("c", self.countries.index_of(name))
+        """('z', zone index) or ('c', country index) for a region name or code
+        (``policy.places``: the one resolver)."""
+        return self.names.key(name)
 
     def region_name(self, key: tuple[str, int]) -> str:
         if key[0] == "z":
@@ -226,9 +227,12 @@ class PolicyEngine:
             reasons[~np.broadcast_to(np.asarray(path_to_gateway, bool), (k,))] |= np.uint32(
                 Reason.NO_PATH_TO_GATEWAY)
         if deactivated_at:
-            for term, when in deactivated_at.items():
-                hit = (ids == term) & (t >= when)
-                reasons[hit] |= np.uint32(Reason.TERMINAL_DEACTIVATED)
+            # one lookup per distinct terminal, then a vector compare: O(K), not
+            # O(deactivated × K)
+            never = np.iinfo(np.int64).max
+            when = np.array([deactivated_at.get(str(u), never) for u in uid],
+                            dtype=np.int64)[tinv]
+            reasons[t >= when] |= np.uint32(Reason.TERMINAL_DEACTIVATED)
         return reasons == 0, reasons
 
     def explain(self, terminal_id: str, lat: float, lon: float, alt_m: float,

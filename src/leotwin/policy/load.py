@@ -8,16 +8,17 @@ set the same thing to different values at the same instant need different ``sequ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 
+import leotwin.policy.checks as checks
 from leotwin.data import resolve_scenario
 from leotwin.errors import InputError
-from leotwin.ground.regions import countries
 from leotwin.io.text import read_text
 from leotwin.io.yamlfile import line_at, load_yaml
+from leotwin.policy.places import RegionNames
 from leotwin.policy.reasons import parse_reasons
 from leotwin.policy.schema import DEFAULT_PLANS, PolicyFile
 
@@ -27,6 +28,8 @@ class LoadedPolicy:
     doc: PolicyFile
     source: str
     raw: object  # the Located YAML tree, for line numbers
+    #: legal but suspicious findings of ``policy.checks.warnings``, one line each
+    warnings: list[str] = field(default_factory=list)
 
     def line(self, *loc) -> int | None:
         return line_at(self.raw, loc)
@@ -57,13 +60,8 @@ def plans_of(doc: PolicyFile) -> dict:
 
 
 def region_known(doc: PolicyFile, name: str) -> bool:
-    if name in doc.regions:
-        return True
-    try:
-        countries().by_code(name)
-        return True
-    except KeyError:
-        return False
+    """Whether ``name`` names a zone of ``doc`` or a country (``policy.places``)."""
+    return RegionNames(doc.regions).known(name)
 
 
 def check_meaning(loaded: LoadedPolicy) -> None:
@@ -83,6 +81,18 @@ def check_meaning(loaded: LoadedPolicy) -> None:
             if not region_known(doc, region):
                 raise InputError(f"unknown region '{region}'", source=src,
                                  line=loaded.line("terminals", k), field=f"terminals.{k}")
+    for what, ids, key in (("terminal", [t.id for t in doc.terminals], "terminals"),
+                           ("account", [a.id for a in doc.policy.accounts],
+                            ("policy", "accounts"))):
+        seen: set[str] = set()
+        for k, i in enumerate(ids):
+            if i in seen:
+                path = (key, k) if isinstance(key, str) else (*key, k)
+                raise InputError(f"{what} id '{i}' is declared twice", source=src,
+                                 line=loaded.line(*path),
+                                 field=".".join(map(str, path)) + ".id")
+            seen.add(i)
+    names = RegionNames(doc.regions)
     seen_ids = set()
     slots: dict[tuple, tuple] = {}
     for k, entry in enumerate(doc.policy.log):
@@ -106,7 +116,7 @@ def check_meaning(loaded: LoadedPolicy) -> None:
                                  field=f"policy.log.{k}.change.{kind}.plans")
         if entry.decision != "granted":
             continue
-        target = _target(kind, body)
+        target = _target(kind, body, names)
         if target is None:
             continue
         key = (target, entry.effective, entry.sequence)
@@ -137,16 +147,23 @@ def check_meaning(loaded: LoadedPolicy) -> None:
         if rule.rule == "in_zone" and rule.zone is None:
             raise InputError("in_zone needs a zone", source=src, line=loaded.line(*where),
                              field=f"policy.detection.{k}.zone")
+    for finding in checks.errors(doc):
+        raise InputError(finding.message, source=src, line=loaded.line(*finding.where),
+                         field=".".join(map(str, finding.where)))
+    loaded.warnings = [str(InputError(f.message, source=src, line=loaded.line(*f.where),
+                                      field=".".join(map(str, f.where))))
+                       for f in checks.warnings(doc)]
 
 
-def _target(kind: str, body) -> tuple | None:
-    """What a change sets, for conflict detection (None: changes that only add)."""
+def _target(kind: str, body, names: RegionNames) -> tuple | None:
+    """What a change sets, for conflict detection (None: changes that only add); regions by
+    their canonical name, so ``UA`` and ``UKR`` are one target."""
     if kind in ("set_status", "speed_cap", "altitude_cap", "in_motion_ban", "whitelist"):
-        return (kind, body.region)
+        return (kind, names.canonical(body.region))
     if kind == "funding":
-        return (kind, body.payer)
+        return (kind, names.canonical_or_self(body.payer))
     if kind in ("register",):
-        return (kind, f"{body.terminal}@{body.region}")
+        return (kind, f"{body.terminal}@{names.canonical(body.region)}")
     if kind in ("deactivate", "reactivate"):
         return ("activation", body.terminal)
     return None

@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from leotwin.policy.vocabulary import DEFAULT_PLAN, PLAN_NAMES, Status, UserClass
+from leotwin.policy.vocabulary import CELL_RES, DEFAULT_PLAN, PLAN_NAMES, Status, UserClass
 from leotwin.timegrid.grid import parse_time
 
 
@@ -60,9 +60,29 @@ class SetStatus(Strict):
     status: Status
 
 
+def _h3_cells(cells: list[str], resolution: int | None = None) -> list[str]:
+    """Valid H3 cell ids (at ``resolution`` when given), or a ValueError naming the first
+    that is not."""
+    import h3
+
+    for c in cells:
+        if not h3.is_valid_cell(c):
+            raise ValueError(f"'{c}' is not a valid H3 cell id")
+        if resolution is not None and h3.get_resolution(c) != resolution:
+            raise ValueError(f"cell '{c}' is at H3 resolution {h3.get_resolution(c)}; service "
+                             f"cells are at resolution {resolution} (a cell at another "
+                             "resolution would never match a terminal's cell)")
+    return cells
+
+
 class SetCells(Strict):
     cells: list[str] = Field(min_length=1)
     status: Status
+
+    @field_validator("cells")
+    @classmethod
+    def _cells(cls, v):
+        return _h3_cells(v, CELL_RES)
 
 
 class Spillover(Strict):
@@ -176,10 +196,23 @@ def _attr(kind: str) -> str:
 
 
 class LogEntry(Strict):
-    """One request in the append-only policy log."""
+    """One request in the append-only policy log, with its three times (UTC ns):
+
+    * ``requested_at``: when it was asked for;
+    * ``decided_at``: when it was granted or refused (default: ``requested_at``);
+    * ``effective_at``: when the requester asked it to take effect (default: ``requested_at``).
+
+    A grant takes effect at ``max(effective_at, decided_at)`` (:attr:`effective`): a decision
+    cannot change what was already in force, so the past never changes.  A *retroactive
+    correction* (``retroactive: true``) is the one exception, and it is its own kind of entry:
+    as known at the time it was in force from ``decided_at`` like any other, but the state *as
+    corrected* (known at a later time, ``policy.state.as_of(..., known_at=…)``) applies it
+    from ``effective_at``, which may then lie before ``requested_at``.
+    """
 
     id: str
     requested_at: int
+    decided_at: int | None = None  # defaults to requested_at
     effective_at: int | None = None  # defaults to requested_at
     until: int | None = None
     requested_by: str
@@ -187,6 +220,7 @@ class LogEntry(Strict):
     decision: Literal["granted", "refused"]
     reason: str = ""
     sequence: int = 0  # order among changes effective at the same instant
+    retroactive: bool = False
     change: Change
 
     @field_validator("id", mode="before")
@@ -194,24 +228,47 @@ class LogEntry(Strict):
     def _id(cls, v):
         return _text_id(v)
 
-    @field_validator("requested_at", "effective_at", "until", mode="before")
+    @field_validator("requested_at", "decided_at", "effective_at", "until", mode="before")
     @classmethod
     def _time(cls, v):
         return None if v is None else _to_ns(v)
 
     @model_validator(mode="after")
     def _times(self) -> LogEntry:
-        eff = self.effective
-        if eff < self.requested_at:
+        if self.decided < self.requested_at:
+            raise ValueError("decided_at is before requested_at: a request is decided after "
+                             "it is made")
+        if self.retroactive:
+            if self.effective_at is None or self.effective_at >= self.decided:
+                raise ValueError("retroactive: true needs an effective_at before decided_at "
+                                 "(a correction of the past); otherwise drop retroactive")
+        elif self.requested_effective < self.requested_at:
             raise ValueError("effective_at is before requested_at: a change cannot take effect "
-                             "before it is requested")
-        if self.until is not None and self.until <= eff:
+                             "before it is requested (a correction of the past is an entry "
+                             "with retroactive: true)")
+        if self.until is not None and self.until <= self.requested_effective:
             raise ValueError("until must be after effective_at")
         return self
 
     @property
-    def effective(self) -> int:
+    def decided(self) -> int:
+        """When it was decided (UTC ns)."""
+        return self.requested_at if self.decided_at is None else self.decided_at
+
+    @property
+    def requested_effective(self) -> int:
+        """When the requester asked it to take effect (UTC ns): the "as requested" time."""
         return self.requested_at if self.effective_at is None else self.effective_at
+
+    @property
+    def effective(self) -> int:
+        """When it took effect as granted (UTC ns): ``max(effective_at, decided_at)``."""
+        return max(self.requested_effective, self.decided)
+
+    @property
+    def kind(self) -> str:
+        """``correction`` for a retroactive correction, else ``change``."""
+        return "correction" if self.retroactive else "change"
 
 
 class Plan(Strict):
@@ -273,6 +330,20 @@ class Zone(Strict):
     def _one(self) -> Zone:
         if sum(x is not None for x in (self.geojson, self.polygon, self.cells)) != 1:
             raise ValueError("a zone has exactly one of geojson, polygon or cells")
+        if self.polygon is not None:
+            ring = self.polygon
+            for k, point in enumerate(ring):
+                if len(point) != 2:
+                    raise ValueError(f"polygon point {k} has {len(point)} values; expected "
+                                     "[lon, lat]")
+                lon, lat = point
+                if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
+                    raise ValueError(f"polygon point {k} [{lon}, {lat}] is outside lon "
+                                     "[-180, 180], lat [-90, 90] (points are [lon, lat])")
+            if len({tuple(p) for p in ring}) < 3:
+                raise ValueError("a polygon needs at least 3 distinct [lon, lat] points")
+        if self.cells is not None:
+            _h3_cells(self.cells)
         return self
 
 

@@ -1,16 +1,33 @@
 """The policy in force at an instant: a fold over the granted entries of the log.
 
-Entries apply in the order (effective time, sequence, position in the log); an entry with
-``until`` is undone at that instant by re-folding without it (so the fold equals replaying the
-log up to t with expired entries left out).  Refused requests never change the state but stay
-listed (Crimea 2022 was a refused request).
+Time semantics (docs/policy.md § "Time"): the state **in force at t** folds only the entries
+*decided* by t, each from ``max(effective_at, decided_at)`` (``LogEntry.effective``), so it is a
+pure function of what was known at t: whatever is decided later, the answer for t never changes.
+Two other views are asked for explicitly:
+
+* ``known_at=k`` (k > t): the state at t **as known at k** — entries decided by k, with
+  retroactive corrections applied from their ``effective_at``; without corrections it equals
+  the state in force at t;
+* ``view="requested"``: every granted entry from the time it was *requested* to take effect
+  (``effective_at``), however late it was decided — what a what-if analysis compares with.
+
+Entries apply in the order (start, sequence, position in the log); an entry with ``until`` is
+undone at that instant by re-folding without it (so the fold equals replaying the log up to t
+with expired entries left out).  Refused requests never change the state but stay listed, from
+their decision on (Crimea 2022 was a refused request).  Every region name is kept under its
+canonical spelling (``policy.places``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
+from leotwin.policy.places import RegionNames
 from leotwin.policy.schema import LogEntry, PolicyFile
+
+View = Literal["granted", "requested"]
+VIEWS = ("granted", "requested")
 
 
 @dataclass
@@ -31,38 +48,40 @@ class PolicyState:
     deactivated: dict[str, str] = field(default_factory=dict)  # terminal → why
     overrides: list[tuple[str, frozenset | None, frozenset | None]] = field(default_factory=list)
 
-    def apply(self, entry: LogEntry) -> None:
+    def apply(self, entry: LogEntry, names: RegionNames) -> None:
         kind, b = entry.change.kind, entry.change.body
+        canon = names.canonical
         if kind == "set_status":
-            self.status[b.region] = b.status
+            self.status[canon(b.region)] = b.status
         elif kind == "set_cells":
             for c in b.cells:
                 self.cells[c] = b.status
         elif kind == "spillover":
-            self.spillovers.append((b.from_, b.into, b.buffer_km, b.status))
+            self.spillovers.append((canon(b.from_), canon(b.into), b.buffer_km, b.status))
         elif kind == "speed_cap":
-            _set_or_drop(self.speed_caps, b.region, b.max_kmh)
+            _set_or_drop(self.speed_caps, canon(b.region), b.max_kmh)
         elif kind == "altitude_cap":
-            _set_or_drop(self.altitude_caps, b.region, b.max_m)
+            _set_or_drop(self.altitude_caps, canon(b.region), b.max_m)
         elif kind == "in_motion_ban":
-            (self.in_motion_bans.add if b.banned else self.in_motion_bans.discard)(b.region)
+            bans = self.in_motion_bans
+            (bans.add if b.banned else bans.discard)(canon(b.region))
         elif kind == "whitelist":
             target = self.whitelist_required
-            (target.add if b.required else target.discard)(b.region)
+            (target.add if b.required else target.discard)(canon(b.region))
         elif kind == "register":
             regs = self.registered.setdefault(b.terminal, set())
-            (regs.add if b.registered else regs.discard)(b.region)
+            (regs.add if b.registered else regs.discard)(canon(b.region))
         elif kind == "funding":
-            self.payer_status[b.payer] = b.status
+            self.payer_status[names.canonical_or_self(b.payer)] = b.status
         elif kind == "assign_payer":
             payers = [] if b.replace else list(self.account_payers.get(b.account, []))
-            self.account_payers[b.account] = [*payers, b.payer]
+            self.account_payers[b.account] = [*payers, names.canonical_or_self(b.payer)]
         elif kind == "deactivate":
             self.deactivated[b.terminal] = f"{b.why}; log entry {entry.id}"
         elif kind == "reactivate":
             self.deactivated.pop(b.terminal, None)
         elif kind == "override":
-            key = (b.region, frozenset(b.accounts) if b.accounts else None,
+            key = (canon(b.region), frozenset(b.accounts) if b.accounts else None,
                    frozenset(b.plans) if b.plans else None)
             if b.enabled:
                 self.overrides.append(key)
@@ -77,33 +96,63 @@ def _set_or_drop(d: dict, key: str, value) -> None:
         d[key] = float(value)
 
 
-def ordered(log: list[LogEntry]) -> list[tuple[int, LogEntry]]:
-    """Granted entries in application order: (effective time, sequence, log position)."""
+def start(entry: LogEntry, view: View = "granted") -> int:
+    """When ``entry`` applies in ``view``: as requested, for a retroactive correction (once
+    known), or as granted (``max(effective_at, decided_at)``)."""
+    if view == "requested" or entry.retroactive:
+        return entry.requested_effective
+    return entry.effective
+
+
+def ordered(log: list[LogEntry], view: View = "granted") -> list[tuple[int, LogEntry]]:
+    """Granted entries in application order: (start in ``view``, sequence, log position)."""
     granted = [(k, e) for k, e in enumerate(log) if e.decision == "granted"]
-    return sorted(granted, key=lambda ke: (ke[1].effective, ke[1].sequence, ke[0]))
+    return sorted(granted, key=lambda ke: (start(ke[1], view), ke[1].sequence, ke[0]))
 
 
-def initial_state(doc: PolicyFile) -> PolicyState:
+def initial_state(doc: PolicyFile, names: RegionNames | None = None) -> PolicyState:
+    names = names or RegionNames(doc.regions)
     state = PolicyState(doc.policy.default_status)
     for t in doc.terminals:
         if t.whitelisted:
-            state.registered[t.id] = set(t.whitelisted)
+            state.registered[t.id] = {names.canonical(r) for r in t.whitelisted}
     for a in doc.policy.accounts:
-        state.account_payers[a.id] = list(a.payers)
+        state.account_payers[a.id] = [names.canonical_or_self(p) for p in a.payers]
     return state
 
 
-def as_of(doc: PolicyFile, t_ns: int) -> PolicyState:
-    """The state in force at ``t_ns``: granted entries with effective ≤ t < until, in order."""
-    state = initial_state(doc)
-    for _, entry in ordered(doc.policy.log):
-        if entry.effective <= t_ns and (entry.until is None or t_ns < entry.until):
-            state.apply(entry)
+def as_of(doc: PolicyFile, t_ns: int, *, known_at: int | None = None,
+          view: View = "granted") -> PolicyState:
+    """The state at ``t_ns`` (see the module docstring for the views).
+
+    ``known_at``: fold only entries decided by then (default: ``t_ns`` in the ``granted``
+    view — the state in force at t as known at t — and every decided entry in the
+    ``requested`` view)."""
+    if view not in VIEWS:
+        raise ValueError(f"unknown view {view!r}: expected one of {', '.join(VIEWS)}")
+    known = known_at if known_at is not None else (t_ns if view == "granted" else None)
+    names = RegionNames(doc.regions)
+    state = initial_state(doc, names)
+    for _, entry in ordered(doc.policy.log, view):
+        if known is not None and entry.decided > known:
+            continue
+        if start(entry, view) <= t_ns and (entry.until is None or t_ns < entry.until):
+            state.apply(entry, names)
     return state
+
+
+def in_force(doc: PolicyFile, t_ns: int, *, known_at: int | None = None,
+             view: View = "granted") -> list[LogEntry]:
+    """The granted entries that ``as_of`` applies at ``t_ns`` (same arguments), in order."""
+    known = known_at if known_at is not None else (t_ns if view == "granted" else None)
+    return [e for _, e in ordered(doc.policy.log, view)
+            if (known is None or e.decided <= known) and start(e, view) <= t_ns
+            and (e.until is None or t_ns < e.until)]
 
 
 def change_instants(doc: PolicyFile) -> list[int]:
-    """Every instant at which the state may change (effective and until times), sorted."""
+    """Every instant at which the state in force may change (when granted entries take
+    effect as granted, and their ``until``), sorted."""
     out = set()
     for e in doc.policy.log:
         if e.decision == "granted":
@@ -114,5 +163,20 @@ def change_instants(doc: PolicyFile) -> list[int]:
 
 
 def refused_until(doc: PolicyFile, t_ns: int) -> list[LogEntry]:
-    """Refused requests made up to ``t_ns`` (they stay visible in every output)."""
-    return [e for e in doc.policy.log if e.decision == "refused" and e.requested_at <= t_ns]
+    """Requests refused by ``t_ns`` (decided by then; they stay visible in every output)."""
+    return [e for e in doc.policy.log if e.decision == "refused" and e.decided <= t_ns]
+
+
+def describe_view(t_ns: int, known_at: int | None, view: View) -> str:
+    """One sentence saying what ``as_of(doc, t_ns, known_at=…, view=…)`` answers."""
+    from leotwin.timegrid.grid import ns_to_iso
+
+    t = ns_to_iso(t_ns)
+    if view == "requested":
+        upto = f"decided by {ns_to_iso(known_at)}" if known_at is not None else "ever granted"
+        return (f"as requested: every grant {upto} placed at the time it asked to take effect, "
+                f"at {t}")
+    if known_at is None or known_at == t_ns:
+        return f"what was in force at {t}, as known then (later decisions never change it)"
+    return (f"the state at {t} as known at {ns_to_iso(known_at)}: what was in force then, "
+            "with the retroactive corrections decided since")
