@@ -106,9 +106,16 @@ def test_terminal_lifecycle_changes_decisions(api):
     client, h, _ = api
     op = h["operator"]
     reg = {"terminal_id": "NEW-1", "account": "ua-mod", "plan": "residential"}
-    assert client.post("/v1/terminals", json=reg, headers=op).status_code == 201
+    r = client.post("/v1/terminals", json=reg, headers=op)
+    assert r.status_code == 201
+    created = r.json()["created_at"]
     assert client.post("/v1/terminals", json=reg, headers=op).status_code == 409
-    kyiv = {"terminal_id": "NEW-1", "lat": 50.45, "lon": 30.52, "time": T}
+    # registered now: a decision at a time already past still does not know it (the past
+    # never changes); from now on it is known
+    past = {"terminal_id": "NEW-1", "lat": 50.45, "lon": 30.52, "time": T}
+    assert "UNKNOWN_TERMINAL" in client.post("/v1/decisions", json=past,
+                                             headers=op).json()["reasons"]
+    kyiv = {**past, "time": "2029-06-01T00:00:00Z"}
     d = client.post("/v1/decisions", json=kyiv, headers=op).json()
     assert d["reasons"] == ["NOT_WHITELISTED"]
     r = client.put("/v1/terminals/NEW-1/whitelist", json={"region": "UA"}, headers=op)
@@ -127,7 +134,15 @@ def test_terminal_lifecycle_changes_decisions(api):
                                                  headers=op).json()["reasons"]
     assert client.get("/v1/terminals/NEW-1", headers=h["viewer"]).json()["plan"] == "roam"
     assert client.get("/v1/terminals/NOPE", headers=h["viewer"]).status_code == 404
-    assert [t["terminal_id"] for t in client.get("/v1/terminals", headers=op).json()] == ["NEW-1"]
+    listed = {t["terminal_id"]: t for t in client.get("/v1/terminals", headers=op).json()}
+    assert listed["NEW-1"]["source"] == "api"
+    assert {k for k, t in listed.items() if t["source"] == "scenario"} == {
+        t.id for t in client.app.state.ctx.scenario_terminals}
+    # the plan change and the whitelist are log entries: as of before them, the record is
+    # the registration's
+    early = client.get("/v1/terminals/NEW-1", params={"as_of": created},
+                       headers=h["viewer"]).json()
+    assert (early["plan"], early["whitelisted"]) == ("residential", [])
     for bad, path, method in ((
             {"terminal_id": "B", "account": "a", "plan": "platinum"}, "/v1/terminals", "post"),
             ({"plan": "gold"}, "/v1/terminals/NEW-1", "patch"),

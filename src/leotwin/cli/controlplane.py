@@ -25,6 +25,10 @@ def serve(
     workers: Annotated[int, typer.Option(help="Server processes (one per core is a good "
                                               "start); they share the database.",
                                          min=1, max=64)] = 1,
+    namespace: Annotated[str | None, typer.Option(
+        help="The database's namespace for this scenario's registrations and requests "
+             "(default: the scenario's name; '' holds rows stored before namespaces).")
+    ] = None,
 ) -> None:
     """Start the control-plane API (OpenAPI at /openapi.json, API under /v1, dashboard at /)."""
     import os
@@ -37,9 +41,10 @@ def serve(
 
     # built here first in every case: the scenario and database are checked (one-line errors)
     # and the schema migrated once, before any worker starts
-    app_ = create_app(scenario, db)
+    app_ = create_app(scenario, db, namespace)
     print(f"leotwin control plane for '{app_.state.loaded.scenario.name}', database "
-          f"{app_.state.store.path}, {workers} worker(s); dashboard http://{host}:{port}/ "
+          f"{app_.state.store.path} (namespace '{app_.state.ctx.namespace}'), {workers} "
+          f"worker(s); dashboard http://{host}:{port}/ "
           f"API http://{host}:{port}/docs")
     # access logs carry the method and path only; tokens travel in headers and are never logged
     if workers == 1:
@@ -48,6 +53,7 @@ def serve(
     app_.state.store.close()
     os.environ["LEOTWIN_SERVE_SCENARIO"] = scenario
     os.environ["LEOTWIN_SERVE_DB"] = db or str(app_.state.store.path)
+    os.environ["LEOTWIN_SERVE_NAMESPACE"] = app_.state.ctx.namespace
     uvicorn.run("leotwin.controlplane.app:app_from_env", factory=True, workers=workers, host=host,
                 port=port, log_level="warning")
 

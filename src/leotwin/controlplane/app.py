@@ -24,9 +24,11 @@ from leotwin.controlplane.routers import audit, decisions, maps, policy, termina
 from leotwin.errors import InputError
 
 
-def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None) -> FastAPI:
-    """The API and dashboard for ``scenario`` (a built-in name or a file) over ``db``."""
-    ctx = ScenarioContext(scenario, db)
+def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None,
+               namespace: str | None = None) -> FastAPI:
+    """The API and dashboard for ``scenario`` (a built-in name or a file) over ``db``, in
+    ``namespace`` of the database (default: the scenario's name)."""
+    ctx = ScenarioContext(scenario, db, namespace)
     app = FastAPI(title="leotwin control plane", version="1",
                   description="Authorization decisions with reasons, the terminal registry, "
                               "policy requests and decisions, and the audit trail.")
@@ -46,5 +48,7 @@ def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None) -
 
 def app_from_env() -> FastAPI:
     """The application of one worker of ``leotwin serve --workers N`` (uvicorn factory):
-    scenario and database from $LEOTWIN_SERVE_SCENARIO and $LEOTWIN_SERVE_DB."""
-    return create_app(os.environ["LEOTWIN_SERVE_SCENARIO"], os.environ["LEOTWIN_SERVE_DB"])
+    scenario, database and namespace from $LEOTWIN_SERVE_SCENARIO, $LEOTWIN_SERVE_DB and
+    $LEOTWIN_SERVE_NAMESPACE."""
+    return create_app(os.environ["LEOTWIN_SERVE_SCENARIO"], os.environ["LEOTWIN_SERVE_DB"],
+                      os.environ.get("LEOTWIN_SERVE_NAMESPACE"))

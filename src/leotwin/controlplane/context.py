@@ -22,12 +22,14 @@ import numpy as np
 from leotwin.analysis.counting import CellCounter
 from leotwin.controlplane.registry import policy_file
 from leotwin.controlplane.store import Store
+from leotwin.geodesy import enu_basis, geodetic_to_ecef
 from leotwin.ground.cells import CellSet, cover
 from leotwin.ground.sites import GroundSites, gateways, pops
+from leotwin.links.visibility import VisibilityIndex
 from leotwin.network.access import AccessNetwork
 from leotwin.orbits import PropagationOptions, propagate
 from leotwin.policy.engine import PolicyEngine
-from leotwin.sim.assemble import satellites_of
+from leotwin.sim.assemble import satellites_of, terminals_of
 from leotwin.sim.load import LoadedScenario, load_scenario
 from leotwin.timegrid.grid import NS_PER_S, TimeGrid
 
@@ -59,17 +61,27 @@ class _Lru(OrderedDict):
 class ScenarioContext:
     """The loaded scenario and everything derived from it (see module docstring)."""
 
-    def __init__(self, scenario: str | Path, db: str | Path | None = None):
-        self.store = Store(db)
+    def __init__(self, scenario: str | Path, db: str | Path | None = None,
+                 namespace: str | None = None):
         self.loaded: LoadedScenario = load_scenario(scenario)
-        self.sats, self.isl_edges = satellites_of(self.loaded)
         s = self.loaded.scenario
+        #: the store's rows this context reads and writes (default: the scenario's name), so
+        #: one scenario's requests never show in another's log
+        self.namespace = s.name if namespace is None else namespace
+        #: the scenario's terminals, populations included: exactly those ``leotwin run``
+        #: decides for (``sim.assemble.terminals_of``)
+        self.scenario_terminals = terminals_of(self.loaded)[0]
+        grid = self.loaded.grid()
+        #: the scenario's window (UTC ns): the clock of what-if requests
+        self.window = (int(grid.start_ns), int(grid.ns[-1]))
+        self.store = Store(db)
+        self.sats, self.isl_edges = satellites_of(self.loaded)
         self.mask_deg = s.ground.min_elevation_deg
         self.gateways = gateways(None if s.ground.gateways == "bundled"
                                  else self.loaded.path(s.ground.gateways))
         self.pops = pops(None if s.ground.pops == "bundled" else self.loaded.path(s.ground.pops))
         self._lock = threading.RLock()
-        self._engine: tuple[int, PolicyEngine] | None = None
+        self._engines: dict[bool, tuple[int, PolicyEngine]] = {}
         self._positions = _Lru(POSITION_CACHE)
         self._tracks = _Lru(TRACK_CACHE)
         self._core = _Lru(POSITION_CACHE)
@@ -77,16 +89,20 @@ class ScenarioContext:
         self._access: AccessNetwork | None = None
 
     # --- policy -------------------------------------------------------------------------------
-    def engine(self) -> PolicyEngine:
-        """The engine over the scenario's policy plus what the API registered and granted,
+    def engine(self, what_if: bool = False) -> PolicyEngine:
+        """The engine over the scenario's policy plus what the API registered and granted in
+        this namespace (with the what-if requests on the scenario's clock when ``what_if``),
         rebuilt when the store's version changes."""
         version = self.store.version
         with self._lock:
-            if self._engine is None or self._engine[0] != version:
-                engine = PolicyEngine(policy_file(self.loaded, self.store))
+            cached = self._engines.get(what_if)
+            if cached is None or cached[0] != version:
+                engine = PolicyEngine(policy_file(
+                    self.loaded, self.store, namespace=self.namespace,
+                    scenario_terminals=self.scenario_terminals, what_if=what_if))
                 engine.source = self.loaded.source
-                self._engine = (version, engine)
-            return self._engine[1]
+                cached = self._engines[what_if] = (version, engine)
+            return cached[1]
 
     # --- geometry -----------------------------------------------------------------------------
     def positions(self, t_ns: int) -> dict:
@@ -148,6 +164,15 @@ class ScenarioContext:
                     self.isl_edges, rule=s.rule, fibre_stretch=s.fibre_stretch,
                     slot_period_s=s.slot_period_s, slot_offset_s=s.slot_offset_s)
             return self._access
+
+    def in_view(self, lat, lon, alt_m, t_ns: int) -> np.ndarray:
+        """Whether a satellite is above the scenario's mask for terminals at these positions
+        (deg, deg, m) at ``t_ns``: the test of ``sim.chunks`` (``links.visibility``)."""
+        lat, lon = np.atleast_1d(np.asarray(lat, float)), np.atleast_1d(np.asarray(lon, float))
+        alt_km = np.atleast_1d(np.asarray(alt_m, float)) / 1000.0
+        index = VisibilityIndex(geodetic_to_ecef(lat, lon, alt_km), enu_basis(lat, lon)[2],
+                                np.full(len(lat), self.mask_deg))
+        return index.counts(self.positions(t_ns)["r"]) > 0
 
     def access(self, lat, lon, alt_m) -> AccessNetwork:
         """The scenario's access network (``network.access``) for terminals at these

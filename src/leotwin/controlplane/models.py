@@ -80,16 +80,28 @@ class DeactivateIn(Model):
 
 
 class RequestIn(Model):
+    """A policy request.  On the wall clock (default) it is filed now and may take effect now
+    or later.  ``what_if: true`` files it on the scenario's clock: ``requested_at`` and
+    ``effective_at`` lie inside the scenario's window, and it is kept apart from real
+    requests (decisions and the policy include it only with ``what_if=true``)."""
+
     change: dict
     reason: str = Field(min_length=1, max_length=2000)
     requested_by: str | None = Field(default=None, max_length=200)
     effective_at: int | None = None
     until: int | None = None
+    what_if: bool = False
+    requested_at: int | None = None  # what-if only: the scenario time it is filed at
 
-    _t = field_validator("effective_at", "until", mode="before")(
+    _t = field_validator("effective_at", "until", "requested_at", mode="before")(
         lambda cls, v: None if v is None else _time(v))
 
 
 class DecideIn(Model):
     decision: Literal["granted", "refused"]
     reason: str = Field(min_length=1, max_length=2000)
+    #: what-if requests only: the scenario time of the decision (default: when it was filed)
+    decided_at: int | None = None
+
+    _t = field_validator("decided_at", mode="before")(
+        lambda cls, v: None if v is None else _time(v))

@@ -44,9 +44,27 @@ _SCHEMA = [
     """CREATE TABLE audit (seq {int} PRIMARY KEY, at {int} NOT NULL, actor TEXT NOT NULL,
          action TEXT NOT NULL, target TEXT, payload TEXT NOT NULL, prev_hash TEXT NOT NULL,
          hash TEXT NOT NULL)""",
+    # 5: one namespace per scenario (rows from before it are in namespace ''); requests on
+    # the wall clock or the scenario's (what-if); registry changes are log entries too
+    ("""CREATE TABLE terminals_v5 (namespace TEXT NOT NULL, terminal_id TEXT NOT NULL,
+         account TEXT, plan TEXT NOT NULL, home_country TEXT,
+         whitelisted TEXT NOT NULL DEFAULT '[]', deactivated_at {int}, deactivation_reason TEXT,
+         created_at {int} NOT NULL, updated_at {int} NOT NULL,
+         PRIMARY KEY (namespace, terminal_id))""",
+     """INSERT INTO terminals_v5 SELECT '', terminal_id, account, plan, home_country,
+         whitelisted, deactivated_at, deactivation_reason, created_at, updated_at
+         FROM terminals""",
+     "DROP TABLE terminals",
+     "ALTER TABLE terminals_v5 RENAME TO terminals",
+     "ALTER TABLE requests ADD COLUMN namespace TEXT NOT NULL DEFAULT ''",
+     "ALTER TABLE requests ADD COLUMN clock TEXT NOT NULL DEFAULT 'wall'",
+     "ALTER TABLE requests ADD COLUMN origin TEXT NOT NULL DEFAULT 'request'",
+     "CREATE INDEX requests_namespace ON requests (namespace, id)"),
 ]
-MIGRATIONS = [m.format(key="INTEGER PRIMARY KEY", int="INTEGER") for m in _SCHEMA]
-PG_MIGRATIONS = [m.format(key="BIGSERIAL PRIMARY KEY", int="BIGINT") for m in _SCHEMA]
+MIGRATIONS = [tuple(x.format(key="INTEGER PRIMARY KEY", int="INTEGER")
+                    for x in ((m,) if isinstance(m, str) else m)) for m in _SCHEMA]
+PG_MIGRATIONS = [tuple(x.format(key="BIGSERIAL PRIMARY KEY", int="BIGINT")
+                       for x in ((m,) if isinstance(m, str) else m)) for m in _SCHEMA]
 
 
 class _Tx:
@@ -137,16 +155,21 @@ class Store:
         else:
             self.conn.execute("BEGIN IMMEDIATE")
 
-    def _migrate(self, migrations: list[str]) -> None:
+    def _migrate(self, migrations: list[tuple[str, ...]]) -> None:
         with self._lock:
             self._exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
             row = self._exec("SELECT MAX(version) AS v FROM schema_version").fetchone()
             current = row["v"] or 0
-            for k, sql in enumerate(migrations[current:], start=current + 1):
+            for k, statements in enumerate(migrations[current:], start=current + 1):
                 self._exec("BEGIN")
-                self._exec(sql)
-                self._exec("INSERT INTO schema_version VALUES (?)", (k,))
-                self._exec("COMMIT")
+                try:
+                    for sql in statements:  # one migration, one transaction
+                        self._exec(sql)
+                    self._exec("INSERT INTO schema_version VALUES (?)", (k,))
+                    self._exec("COMMIT")
+                except BaseException:
+                    self._exec("ROLLBACK")
+                    raise
 
     @property
     def version(self) -> int:

@@ -44,10 +44,10 @@ def _build(node, source: str):
             out.key_lines[key] = k.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
-        out = LocatedList(_build(v, source) for v in node.value)
-        out.line = node.start_mark.line + 1
-        out.item_lines = [v.start_mark.line + 1 for v in node.value]
-        return out
+        items = LocatedList(_build(v, source) for v in node.value)
+        items.line = node.start_mark.line + 1
+        items.item_lines = [v.start_mark.line + 1 for v in node.value]
+        return items
     return _scalar(node)
 
 

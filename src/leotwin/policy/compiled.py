@@ -27,8 +27,11 @@ _CODE = STATUS_CODE
 class CompiledPolicy:
     """One interval's state as arrays over countries, zones and registry terminals."""
 
-    def __init__(self, engine: PolicyEngine, state: PolicyState):
+    def __init__(self, engine: PolicyEngine, state: PolicyState, t_ns: int):
         self.e, self.s = engine, state
+        #: registry terminals known in this interval (registered at or before its start)
+        self.enrolled = np.array([t.registered_at is None or t.registered_at <= t_ns
+                                  for t in engine.terminals], dtype=bool)
         n_c = len(engine.countries.regions)
         default = _CODE[state.default_status]
         self.country_status = np.full(n_c + 1, default, dtype=np.int8)  # last: open sea
@@ -42,7 +45,8 @@ class CompiledPolicy:
         for c, status in state.cells.items():
             self.cells[h3.str_to_int(c)] = status
         n_t = len(engine.terminals)
-        plans = [engine.plans[t.plan] for t in engine.terminals]
+        self.plan_names = [state.plans.get(t.id, t.plan) for t in engine.terminals]
+        plans = [engine.plans[p] for p in self.plan_names]
         self.plan_in_motion = np.array([p.in_motion for p in plans], dtype=bool)
         self.plan_speed = np.array([p.max_speed_kmh if p.max_speed_kmh is not None else np.inf
                                     for p in plans])
@@ -109,7 +113,7 @@ class CompiledPolicy:
             nonlocal out
             out |= np.where(mask, np.uint32(reason), np.uint32(0))
 
-        known = tidx >= 0
+        known = self._terminal(self.enrolled, tidx, False)
         flag(~known, Reason.UNKNOWN_TERMINAL)
         status, src_kind, _src_idx = self.status(loc, sel)
         not_lic = status == _CODE["not_licensed"]
@@ -120,7 +124,7 @@ class CompiledPolicy:
             if accounts is not None:
                 ok &= np.isin(tidx, [k for k, t in enumerate(e.terminals) if t.account in accounts])
             if plans is not None:
-                ok &= np.isin(tidx, [k for k, t in enumerate(e.terminals) if t.plan in plans])
+                ok &= np.isin(tidx, [k for k, p in enumerate(self.plan_names) if p in plans])
             not_lic &= ~ok
         flag(not_lic, Reason.REGION_NOT_LICENSED)
         flag(status == _CODE["inactive"], Reason.REGION_INACTIVE)
@@ -181,8 +185,8 @@ class CompiledPolicy:
             region = "the open sea"
         cell = h3i.int_to_str(int(loc.cells[0])) if loc.cells is not None else "?"
         k = e.terminal_index.get(terminal_id, -1)
-        term = e.terminals[k] if k >= 0 else None
-        plan = term.plan if term else "unknown"
+        term = e.terminals[k] if k >= 0 and self.enrolled[k] else None
+        plan = self.plan_names[k] if term else "unknown"
         cap = e.plans[plan].max_speed_kmh if term and e.plans[plan].max_speed_kmh else np.inf
         altcap = e.plans[plan].max_altitude_m if term and e.plans[plan].max_altitude_m else np.inf
         u = loc.inverse[sel]

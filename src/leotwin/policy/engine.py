@@ -180,7 +180,7 @@ class PolicyEngine:
     def _compile(self, interval: int) -> CompiledPolicy:
         if interval not in self._compiled:
             t = int(self.instants[interval - 1]) if interval > 0 else -(2**62)
-            self._compiled[interval] = CompiledPolicy(self, self.state_at(t))
+            self._compiled[interval] = CompiledPolicy(self, self.state_at(t), t)
         return self._compiled[interval]
 
     def compiled_at(self, t_ns: int) -> CompiledPolicy:
@@ -236,10 +236,13 @@ class PolicyEngine:
         return reasons == 0, reasons
 
     def explain(self, terminal_id: str, lat: float, lon: float, alt_m: float,
-                speed_kmh: float, time_ns: int) -> dict:
-        """One decision, with every reason in words."""
-        allowed, reasons = self.decide([terminal_id], [lat], [lon], [alt_m], [speed_kmh],
-                                       [time_ns])
+                speed_kmh: float, time_ns: int, *, satellite_in_view: bool | None = None,
+                path_to_gateway: bool | None = None) -> dict:
+        """One decision, with every reason in words (network flags as in :meth:`decide`)."""
+        allowed, reasons = self.decide(
+            [terminal_id], [lat], [lon], [alt_m], [speed_kmh], [time_ns],
+            satellite_in_view=None if satellite_in_view is None else [satellite_in_view],
+            path_to_gateway=None if path_to_gateway is None else [path_to_gateway])
         mask = int(reasons[0])
         loc = self.locate([lat], [lon])
         comp = self.compiled_at(time_ns)

@@ -81,13 +81,13 @@ def check_meaning(loaded: LoadedPolicy) -> None:
             if not region_known(doc, region):
                 raise InputError(f"unknown region '{region}'", source=src,
                                  line=loaded.line("terminals", k), field=f"terminals.{k}")
-    for what, ids, key in (("terminal", [t.id for t in doc.terminals], "terminals"),
-                           ("account", [a.id for a in doc.policy.accounts],
-                            ("policy", "accounts"))):
+    for what, ids, base in (("terminal", [t.id for t in doc.terminals], ("terminals",)),
+                            ("account", [a.id for a in doc.policy.accounts],
+                             ("policy", "accounts"))):
         seen: set[str] = set()
         for k, i in enumerate(ids):
             if i in seen:
-                path = (key, k) if isinstance(key, str) else (*key, k)
+                path = (*base, k)
                 raise InputError(f"{what} id '{i}' is declared twice", source=src,
                                  line=loaded.line(*path),
                                  field=".".join(map(str, path)) + ".id")
@@ -109,7 +109,8 @@ def check_meaning(loaded: LoadedPolicy) -> None:
                                  "name or a zone declared under regions", source=src,
                                  line=loaded.line(*where, "change"),
                                  field=f"policy.log.{k}.change.{kind}.{attr.rstrip('_')}")
-        for plan in getattr(body, "plans", None) or []:
+        for plan in [*(getattr(body, "plans", None) or []),
+                     *([body.plan] if kind == "set_plan" else [])]:
             if plan not in plans:
                 raise InputError(f"unknown plan '{plan}'", source=src,
                                  line=loaded.line(*where, "change"),
@@ -166,4 +167,6 @@ def _target(kind: str, body, names: RegionNames) -> tuple | None:
         return (kind, f"{body.terminal}@{names.canonical(body.region)}")
     if kind in ("deactivate", "reactivate"):
         return ("activation", body.terminal)
+    if kind == "set_plan":
+        return (kind, body.terminal)
     return None

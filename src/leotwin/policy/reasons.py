@@ -43,7 +43,8 @@ EXPLAIN = {
     Reason.TERMINAL_DEACTIVATED: "the terminal was deactivated ({why})",
     Reason.UNKNOWN_TERMINAL: "terminal {terminal} is not in the registry",
     Reason.NO_SATELLITE_IN_VIEW: "no satellite is above the elevation mask",
-    Reason.NO_PATH_TO_GATEWAY: "no path to a gateway",
+    Reason.NO_PATH_TO_GATEWAY: "no path leads from the serving satellite to a gateway and the "
+                               "PoP",
 }
 
 

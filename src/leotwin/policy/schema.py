@@ -18,6 +18,8 @@ Every change in the log is one mapping with exactly one of these keys:
 ``funding``        ``{payer, status}`` — active or suspended  (P6)
 ``assign_payer``   ``{account, payer, replace}``
 ``deactivate``     ``{terminal, why}`` / ``reactivate`` ``{terminal}``  (P10, P12)
+``set_plan``       ``{terminal, plan}`` — a registered terminal changes plan (the registry's
+                   changes are log entries too, so a plan change never rewrites the past)
 ``override``       ``{region, accounts, plans, enabled}`` — operator override enabling service in a
                    not-licensed region for some accounts/plans (Iran 2022, P13)
 =================  ===========================================================================
@@ -138,6 +140,11 @@ class Reactivate(Strict):
     terminal: str
 
 
+class SetPlan(Strict):
+    terminal: str
+    plan: str
+
+
 class Override(Strict):
     region: str
     accounts: list[str] | None = None
@@ -150,7 +157,7 @@ CHANGE_KINDS = {
     "speed_cap": SpeedCap, "altitude_cap": AltitudeCap, "in_motion_ban": InMotionBan,
     "whitelist": Whitelist, "register": Register, "funding": Funding,
     "assign_payer": AssignPayer, "deactivate": Deactivate, "reactivate": Reactivate,
-    "override": Override,
+    "override": Override, "set_plan": SetPlan,
 }
 
 
@@ -172,6 +179,7 @@ class Change(Strict):
     deactivate: Deactivate | None = None
     reactivate: Reactivate | None = None
     override: Override | None = None
+    set_plan: SetPlan | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Change:
@@ -312,6 +320,9 @@ class Terminal(Strict):
     lon: float | None = Field(default=None, ge=-180, le=180)
     alt_m: float = 0.0
     speed_kmh: float = Field(default=0.0, ge=0)
+    #: when it entered the registry (UTC ns); None: always (scenario terminals).  Before it, a
+    #: decision for it carries UNKNOWN_TERMINAL.
+    registered_at: int | None = None
 
     @field_validator("id", mode="before")
     @classmethod

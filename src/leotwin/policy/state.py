@@ -47,6 +47,7 @@ class PolicyState:
     account_payers: dict[str, list[str]] = field(default_factory=dict)
     deactivated: dict[str, str] = field(default_factory=dict)  # terminal → why
     overrides: list[tuple[str, frozenset | None, frozenset | None]] = field(default_factory=list)
+    plans: dict[str, str] = field(default_factory=dict)  # terminal → plan changed by the log
 
     def apply(self, entry: LogEntry, names: RegionNames) -> None:
         kind, b = entry.change.kind, entry.change.body
@@ -80,6 +81,8 @@ class PolicyState:
             self.deactivated[b.terminal] = f"{b.why}; log entry {entry.id}"
         elif kind == "reactivate":
             self.deactivated.pop(b.terminal, None)
+        elif kind == "set_plan":
+            self.plans[b.terminal] = b.plan
         elif kind == "override":
             key = (canon(b.region), frozenset(b.accounts) if b.accounts else None,
                    frozenset(b.plans) if b.plans else None)
@@ -152,8 +155,8 @@ def in_force(doc: PolicyFile, t_ns: int, *, known_at: int | None = None,
 
 def change_instants(doc: PolicyFile) -> list[int]:
     """Every instant at which the state in force may change (when granted entries take
-    effect as granted, and their ``until``), sorted."""
-    out = set()
+    effect as granted, and their ``until``; when a terminal enters the registry), sorted."""
+    out = {t.registered_at for t in doc.terminals if t.registered_at is not None}
     for e in doc.policy.log:
         if e.decision == "granted":
             out.add(e.effective)

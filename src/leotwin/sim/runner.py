@@ -86,7 +86,9 @@ def run_scenario(loaded: LoadedScenario, out: Path, *, backend: str = "serial",
                 path_ok = np.ones(k, dtype=bool)
                 if access is not None:
                     step = access.step(chunk.r[:, i], now, bool(starts[t]))
-                    path_ok[inputs.rtt_pos] = np.isfinite(step.length_km)
+                    # NO_PATH_TO_GATEWAY: a satellite serves, but no path leads from it to
+                    # a gateway and the PoP (no satellite at all is NO_SATELLITE_IN_VIEW)
+                    path_ok[inputs.rtt_pos] = np.isfinite(step.length_km) | (step.serving < 0)
                     rtt.add(now, inputs.rtt_ids, step, sats, access)
                 in_view_all[t] = chunk.in_view[i]
                 run.allowed[t], run.reasons[t] = stepper.step(

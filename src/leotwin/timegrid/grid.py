@@ -86,10 +86,16 @@ def parse_time(text: str | datetime, *, source: str = "time") -> int:
     ``2026-01-01T00:00:00Z``, ``2026-01-01 12:00``, ``2026-01-01T02:00+02:00`` are accepted.
     A time without an offset is taken as UTC.
     """
+    extra_ns = 0
     if isinstance(text, datetime):
         dt = text
     else:
         raw = str(text).strip()
+        fine = _SUB_MICROSECOND.match(raw)
+        if fine:  # nanoseconds (ns_to_iso writes them): datetime keeps microseconds only
+            digits = fine.group(2).ljust(9, "0")
+            raw = fine.group(1) + "." + digits[:6] + (fine.group(3) or "")
+            extra_ns = int(digits[6:])
         try:
             dt = datetime.fromisoformat(raw.replace("z", "Z"))
         except ValueError:
@@ -105,7 +111,12 @@ def parse_time(text: str | datetime, *, source: str = "time") -> int:
             f"expected a year between {MIN_YEAR} and {MAX_YEAR}, got {dt.year}", source=source
         )
     delta = dt - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * NS_PER_S + delta.microseconds * 1_000
+    return ((delta.days * 86_400 + delta.seconds) * NS_PER_S + delta.microseconds * 1_000
+            + extra_ns)
+
+
+#: an ISO time whose fraction of a second has 7 to 9 digits
+_SUB_MICROSECOND = re.compile(r"^(.*\d\d:\d\d:\d\d)\.(\d{7,9})(\D.*)?$")
 
 
 def ns_to_iso(ns: int) -> str:

@@ -98,16 +98,21 @@ def cells(ctx: Context, _: Viewer, at: Time = None, boundaries: bool = False) ->
 
 
 @router.get("/terminals-decisions")
-def terminal_decisions(ctx: Context, _: Viewer, at: Time = None) -> list[dict]:
-    """Every scenario terminal with a position, decided at t, with reasons."""
+def terminal_decisions(ctx: Context, _: Viewer, at: Time = None,
+                       what_if: bool = False) -> list[dict]:
+    """Every scenario terminal with a position (populations included), decided at t with
+    reasons, a satellite above its mask included (as ``leotwin run`` decides; the path to
+    the gateway is judged by ``POST /v1/decisions``)."""
     t = at_time(at, "time")
-    engine = ctx.engine()
+    engine = ctx.engine(what_if)
     placed = [x for x in engine.terminals if x.lat is not None and x.lon is not None]
     if not placed:
         return []
-    allowed, reasons = engine.decide([x.id for x in placed], [x.lat for x in placed],
-                                     [x.lon for x in placed], [x.alt_m for x in placed],
-                                     [x.speed_kmh for x in placed], [t] * len(placed))
+    lat, lon, alt = (np.array([getattr(x, a) for x in placed], dtype=float)
+                     for a in ("lat", "lon", "alt_m"))
+    allowed, reasons = engine.decide([x.id for x in placed], lat, lon, alt,
+                                     [x.speed_kmh for x in placed], [t] * len(placed),
+                                     satellite_in_view=ctx.in_view(lat, lon, alt, t))
     return [{"terminal_id": x.id, "lat_deg": x.lat, "lon_deg": x.lon,
              "speed_kmh": x.speed_kmh, "actual_user": x.actual_user,
              "allowed": bool(allowed[k]), "reasons": reason_names(int(reasons[k]))}

@@ -1,0 +1,270 @@
+"""Mutation testing of the policy layer and the audit chain: break the code on purpose, one
+change at a time, and count the changes the test suite notices ("killed").
+
+Two sets of mutants:
+
+* **named** mutants — the defects issue #12 found the suite blind to (cell > zone precedence
+  flipped, zone order reversed, the waitlist's home ignored, the ``test`` status never
+  denying, a no-op ``reactivate``, the actor or the previous hash left out of the audit hash)
+  and a few more of the same kind.  Every one must be killed.
+* **generated** mutants — every site of a small set of operators in ``src/leotwin/policy`` and
+  the audit functions of ``controlplane/store.py``, found with :mod:`ast`: a comparison
+  flipped (``==``/``!=``, ``<``/``<=``, ``>``/``>=``, ``in``/``not in``), ``and``/``or``
+  swapped, a ``not`` dropped, ``True``/``False`` swapped, ``+``/``-`` swapped, ``|``/``&``
+  swapped.  A mutant that leaves the module's meaning unchanged (an equivalent mutant) counts
+  as a survivor: the kill rate is a lower bound.
+
+Each mutant is written into a private copy of ``src/`` and the tests of its module run against
+it (``PYTHONPATH``), stopping at the first failure, with a timeout; a failure or a timeout is a
+kill.  Usage (``make mutation``)::
+
+    python scripts/mutation.py [--sample N] [--seed S] [--workers 2]
+
+prints one line per survivor and the kill rates, and exits 1 when a named mutant survives or the
+rate is under 90 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src"
+POLICY_TESTS = ["tests/test_policy_mechanisms.py", "tests/test_policy_properties.py",
+                "tests/test_policy_cli.py", "tests/test_policy_detection.py",
+                "tests/test_policy_time.py", "tests/test_policy_rules.py"]
+AUDIT_TESTS = ["tests/test_controlplane_audit.py", "-k", "chain or editing or deleting"]
+#: the modules mutated, and the tests that guard each
+TARGETS = {f"leotwin/policy/{m}.py": POLICY_TESTS
+           for m in ("engine", "compiled", "state", "run", "places", "checks", "load",
+                     "schema", "reasons")}
+TARGETS["leotwin/controlplane/store.py"] = AUDIT_TESTS
+#: in store.py only these functions are mutated (the rest is I/O, tested elsewhere)
+AUDIT_FUNCTIONS = {"_canonical", "chain_hash", "verify_audit"}
+TIMEOUT_S = 300
+
+
+@dataclass
+class Mutant:
+    path: str  # relative to src/
+    line: int
+    what: str
+    old: str  # the exact source text replaced
+    new: str
+    occurrence: int = 0  # which occurrence of ``old`` on that line
+    named: bool = False
+
+
+NAMED = [
+    # (path, old, new, what)
+    ("leotwin/policy/compiled.py", "status = np.where(has, code, status)",
+     "status = np.where(has & (src_kind == 0), code, status)",
+     "cell > zone precedence flipped (a zone's status beats the cell's)"),
+    ("leotwin/policy/compiled.py", "for z in range(len(self.e.zones)):",
+     "for z in reversed(range(len(self.e.zones))):", "zone order reversed"),
+    ("leotwin/policy/compiled.py", "ok |= e.member(loc, key)[u] & self._terminal(reg | home, "
+                                   "tidx, False)",
+     "ok |= e.member(loc, key)[u] & self._terminal(reg, tidx, False)",
+     "the waitlist's home exemption ignored"),
+    ("leotwin/policy/compiled.py", "flag(test & ~self._terminal(self.test_ok, tidx, False), "
+                                   "Reason.REGION_INACTIVE)",
+     "pass", "the test status never denies"),
+    ("leotwin/policy/state.py", "self.deactivated.pop(b.terminal, None)", "pass",
+     "reactivate does nothing"),
+    ("leotwin/controlplane/store.py", 'row = {"seq": r["seq"], "at": r["at"], '
+                                      '"actor": r["actor"], "action": r["action"],',
+     'row = {"seq": r["seq"], "at": r["at"], "action": r["action"],',
+     "the actor left out of the verified hash"),
+    ("leotwin/controlplane/store.py",
+     "return hashlib.sha256((prev + _canonical(row)).encode()).hexdigest()",
+     "return hashlib.sha256(_canonical(row).encode()).hexdigest()",
+     "the previous hash left out of the audit hash"),
+    ("leotwin/policy/state.py", "if known is not None and entry.decided > known:",
+     "if False:", "the fold ignores when entries were decided"),
+    ("leotwin/policy/schema.py", "return max(self.requested_effective, self.decided)",
+     "return self.requested_effective", "a late grant takes effect when asked, not decided"),
+    ("leotwin/policy/compiled.py", "for h in homes], dtype=bool)",
+     "for h in [t.home_country for t in engine.terminals]], dtype=bool)",
+     "home countries compared as raw strings"),
+    ("leotwin/policy/run.py", "started = np.where(self.since[j] == NEVER, int(now), "
+                              "self.since[j])",
+     "started = np.where(self.since[j] == NEVER, int(now) - round(self.step_s * 1e9), "
+     "self.since[j])", "detection counts one step too many"),
+    ("leotwin/policy/run.py", "first_attempt = int(run.grid.ns[0]) if run.grid.count else 0",
+     "first_attempt = int(run.grid.ns[-1]) if run.grid.count else 0",
+     "time to deactivation from the wrong first instant"),
+]
+
+_COMPARE = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.LtE, ast.LtE: ast.Lt,
+            ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.In: ast.NotIn, ast.NotIn: ast.In,
+            ast.Is: ast.IsNot, ast.IsNot: ast.Is}
+_OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
+        ast.In: " in ", ast.NotIn: " not in ", ast.Is: " is ", ast.IsNot: " is not "}
+_BIN = {ast.Add: ("+", "-"), ast.Sub: ("-", "+"), ast.BitOr: ("|", "&"),
+        ast.BitAnd: ("&", "|")}
+
+
+def _skip_docstrings(tree: ast.AST) -> set[int]:
+    lines = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value,
+                                                                     ast.Constant):
+                lines.update(range(body[0].lineno, (body[0].end_lineno or 0) + 1))
+    return lines
+
+
+def generated(path: str) -> list[Mutant]:
+    """Every generated mutant of one module (see module docstring)."""
+    text = (SRC / path).read_text()
+    lines = text.splitlines()
+    tree = ast.parse(text)
+    docs = _skip_docstrings(tree)
+    allowed: set[int] | None = None
+    if path.endswith("store.py"):
+        allowed = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name in AUDIT_FUNCTIONS:
+                allowed.update(range(node.lineno, (node.end_lineno or 0) + 1))
+    out: list[Mutant] = []
+
+    def add(node, what, old, new):
+        line = node.lineno
+        if line in docs or (allowed is not None and line not in allowed):
+            return
+        src_line = lines[line - 1]
+        if old not in src_line:
+            return
+        # which occurrence: the one at or after the node's column
+        col, k, pos = node.col_offset, 0, src_line.find(old)
+        while pos != -1 and pos < col and src_line.find(old, pos + 1) != -1:
+            k, pos = k + 1, src_line.find(old, pos + 1)
+        out.append(Mutant(path, line, what, old, new, k))
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            op = type(node.ops[0])
+            if op in _COMPARE:
+                old, new = _OPS[op], _OPS[_COMPARE[op]]
+                add(node.comparators[0], f"{old.strip()} → {new.strip()}", old, new)
+        elif isinstance(node, ast.BoolOp):
+            old, new = (" and ", " or ") if isinstance(node.op, ast.And) else (" or ", " and ")
+            add(node.values[1], f"{old.strip()} → {new.strip()}", old, new)
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            add(node, "not dropped", "not ", "")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, bool):
+            old, new = ("True", "False") if node.value else ("False", "True")
+            add(node, f"{old} → {new}", old, new)
+        elif isinstance(node, ast.BinOp) and type(node.op) in _BIN:
+            old, new = _BIN[type(node.op)]
+            add(node.right, f"{old} → {new}", f" {old} ", f" {new} ")
+    return out
+
+
+def named() -> list[Mutant]:
+    out = []
+    for path, old, new, what in NAMED:
+        lines = (SRC / path).read_text().splitlines()
+        hits = [k for k, line in enumerate(lines, 1) if old in line]
+        if len(hits) != 1:
+            raise SystemExit(f"named mutant '{what}': its text is found {len(hits)} times in "
+                             f"{path} (the code moved: update scripts/mutation.py)")
+        out.append(Mutant(path, hits[0], what, old, new, 0, named=True))
+    return out
+
+
+def apply(m: Mutant, src_root: Path) -> None:
+    target = src_root / m.path
+    lines = target.read_text().splitlines(keepends=True)
+    line = lines[m.line - 1]
+    pos = -1
+    for _ in range(m.occurrence + 1):
+        pos = line.find(m.old, pos + 1)
+    lines[m.line - 1] = line[:pos] + m.new + line[pos + len(m.old):]
+    target.write_text("".join(lines))
+
+
+def run_one(m: Mutant, workdir: Path) -> tuple[Mutant, bool, float]:
+    """Run the mutant's tests in a private copy of src/; (mutant, killed, seconds)."""
+    src = workdir / "src"
+    original = (SRC / m.path).read_text()
+    apply(m, src)
+    tests = TARGETS[m.path]
+    env = {**os.environ, "PYTHONPATH": str(src), "PYTHONDONTWRITEBYTECODE": "1"}
+    t0 = time.perf_counter()
+    try:
+        done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p",
+                               "no:cacheprovider", "--no-header", *tests], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=TIMEOUT_S)
+        killed = done.returncode != 0
+    except subprocess.TimeoutExpired:
+        killed = True
+    finally:
+        (src / m.path).write_text(original)
+    return m, killed, time.perf_counter() - t0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sample", type=int, default=0,
+                    help="test a seeded random sample of this many generated mutants (0: all)")
+    ap.add_argument("--seed", type=int, default=12)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    gen = [m for path in TARGETS for m in generated(path)]
+    chosen = gen if not args.sample else random.Random(args.seed).sample(
+        gen, min(args.sample, len(gen)))
+    mutants = named() + chosen
+    print(f"{len(NAMED)} named and {len(chosen)} of {len(gen)} generated mutants, "
+          f"{args.workers} workers", flush=True)
+    dirs = []
+    for _ in range(args.workers):
+        d = Path(tempfile.mkdtemp(prefix="leotwin-mutation-"))
+        shutil.copytree(SRC / "leotwin", d / "src" / "leotwin",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        dirs.append(d)
+    free = list(dirs)
+    t0 = time.perf_counter()
+
+    def job(m: Mutant):
+        d = free.pop()
+        try:
+            return run_one(m, d)
+        finally:
+            free.append(d)
+
+    results = []
+    try:
+        with ThreadPoolExecutor(args.workers) as pool:
+            for m, killed, _s in pool.map(job, mutants):
+                results.append((m, killed))
+                if not killed:
+                    print(f"survived: {m.path}:{m.line} {m.what}"
+                          + (" [named]" if m.named else ""), flush=True)
+    finally:
+        for d in dirs:
+            shutil.rmtree(d, ignore_errors=True)
+    named_ok = [k for m, k in results if m.named]
+    gen_ok = [k for m, k in results if not m.named]
+    rate = sum(named_ok + gen_ok) / len(results)
+    print(f"named: {sum(named_ok)}/{len(named_ok)} killed; generated: {sum(gen_ok)}/"
+          f"{len(gen_ok)} killed; overall kill rate {rate:.1%} in "
+          f"{time.perf_counter() - t0:.0f} s")
+    return 0 if all(named_ok) and rate >= 0.9 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
