@@ -139,9 +139,22 @@ def generated(path: str) -> list[Mutant]:
             if isinstance(node, ast.FunctionDef) and node.name in AUDIT_FUNCTIONS:
                 allowed.update(range(node.lineno, (node.end_lineno or 0) + 1))
     out: list[Mutant] = []
+    # annotations are strings under ``from __future__ import annotations``: mutating them
+    # changes nothing
+    in_annotation: set[int] = set()
+    for node in ast.walk(tree):
+        notes = []
+        if isinstance(node, ast.arg | ast.AnnAssign) and node.annotation is not None:
+            notes.append(node.annotation)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns:
+            notes.append(node.returns)
+        for note in notes:
+            in_annotation.update(id(n) for n in ast.walk(note))
 
     def add(node, what, old, new):
         line = node.lineno
+        if id(node) in in_annotation:
+            return
         if line in docs or (allowed is not None and line not in allowed):
             return
         src_line = lines[line - 1]
@@ -167,7 +180,8 @@ def generated(path: str) -> list[Mutant]:
         elif isinstance(node, ast.Constant) and isinstance(node.value, bool):
             old, new = ("True", "False") if node.value else ("False", "True")
             add(node, f"{old} → {new}", old, new)
-        elif isinstance(node, ast.BinOp) and type(node.op) in _BIN:
+        elif isinstance(node, ast.BinOp) and type(node.op) in _BIN \
+                and id(node) not in in_annotation:
             old, new = _BIN[type(node.op)]
             add(node.right, f"{old} → {new}", f" {old} ", f" {new} ")
     return out
@@ -199,7 +213,7 @@ def apply(m: Mutant, src_root: Path) -> None:
 def run_one(m: Mutant, workdir: Path) -> tuple[Mutant, bool, float]:
     """Run the mutant's tests in a private copy of src/; (mutant, killed, seconds)."""
     src = workdir / "src"
-    original = (SRC / m.path).read_text()
+    original = (src / m.path).read_text()  # the copy's own text (the tree may change meanwhile)
     apply(m, src)
     tests = TARGETS[m.path]
     env = {**os.environ, "PYTHONPATH": str(src), "PYTHONDONTWRITEBYTECODE": "1"}

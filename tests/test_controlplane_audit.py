@@ -245,3 +245,30 @@ def test_api_and_runner_decide_alike_on_every_terminal_and_instant(tmp_path):
     # the comparison exercised policy and network reasons alike
     assert {"NO_SATELLITE_IN_VIEW", "NOT_WHITELISTED", "SPEED_CAP"} <= reasons_seen
     assert sum(a["allowed"] for a in out) > 0 and routed > 5
+
+
+def test_registration_rules_apply_to_api_registrations(api):
+    client, h, _ = api
+    rules = {"change": {"registration_rules": {"region": "UA", "processing_hours": 1}},
+             "reason": "the 2026 rules"}
+    r = client.post("/v1/policy/requests", json=rules, headers=h["operator"]).json()
+    client.post(f"/v1/policy/requests/{r['id']}/decision",
+                json={"decision": "granted", "reason": "ok"}, headers=h["admin"])
+    for tid in ("ANN-1", "ANN-2"):
+        assert client.post("/v1/terminals", json={"terminal_id": tid, "account": "ua-mod",
+                                                   "plan": "roam", "owner": "ann"},
+                           headers=h["operator"]).status_code == 201
+        rec = client.put(f"/v1/terminals/{tid}/whitelist",
+                         json={"region": "UA", "device_presented": False},
+                         headers=h["operator"]).json()
+        assert rec["registration_pending_until"] is not None and rec["whitelisted"] == []
+    later = "2030-01-01T00:00:00Z"
+    got = {tid: client.post("/v1/decisions", json={"terminal_id": tid, "lat": 50.45,
+                                                   "lon": 30.52, "time": later},
+                            headers=h["viewer"]).json() for tid in ("ANN-1", "ANN-2")}
+    assert got["ANN-1"]["allowed"]
+    assert got["ANN-2"]["reasons"] == ["NOT_WHITELISTED"]
+    assert "limit for a person registering without the device is 1" in \
+        got["ANN-2"]["explanation"]
+    rec = client.get("/v1/terminals/ANN-2", params={"as_of": later}, headers=h["viewer"]).json()
+    assert "already has 1 terminal" in rec["registration_rejected"]

@@ -73,6 +73,10 @@ def as_of_command(
         "registered": {k: sorted(v) for k, v in state.registered.items()},
         "payer_status": state.payer_status, "account_payers": state.account_payers,
         "deactivated": state.deactivated,
+        "registration_rules": state.registration_rules,
+        "registrations_pending": {k: ns_to_iso(v) for k, v in
+                                  state.pending_registrations.items()},
+        "registrations_rejected": state.rejected_registrations,
         "overrides": [{"region": r, "accounts": sorted(a) if a else None,
                        "plans": sorted(p) if p else None} for r, a, p in state.overrides],
         "granted_in_force": [e.id for e in in_force(loaded.doc, t, known_at=known,
@@ -96,7 +100,8 @@ def decide(
     alt_m: Annotated[float, typer.Option(help="Altitude above WGS-84, metres.")] = 0.0,
     speed_kmh: Annotated[float, typer.Option(help="Ground speed, km/h.")] = 0.0,
 ) -> None:
-    """Allow or deny one terminal at a place and time, with every reason, as JSON."""
+    """Allow or deny one terminal at a place and time, with every reason, as JSON (for a
+    scenario: over its whole registry, populations included, as ``leotwin run`` decides)."""
     if not -90.0 <= lat <= 90.0:
         raise InputError(f"latitude {lat} is outside [-90, 90]", source="--lat")
     if not -180.0 <= lon <= 180.0:
@@ -104,6 +109,22 @@ def decide(
     if speed_kmh < 0:
         raise InputError(f"speed {speed_kmh} km/h is negative", source="--speed-kmh")
     t = parse_time(time, source="--time")
-    engine = PolicyEngine(load_policy(scenario))
-    print(json.dumps(engine.explain(terminal, lat, lon, alt_m, speed_kmh, t),
+    print(json.dumps(_engine(scenario).explain(terminal, lat, lon, alt_m, speed_kmh, t),
                      ensure_ascii=False))
+
+
+def _engine(ref: str) -> PolicyEngine:
+    """The engine a run of ``ref`` decides with (its populations and their registrations
+    included) when ``ref`` is a scenario, else the engine of a policy file."""
+    from leotwin.data import resolve_scenario
+    from leotwin.io.text import read_text
+    from leotwin.io.yamlfile import load_yaml
+
+    path = resolve_scenario(ref)
+    raw = load_yaml(read_text(path), str(path))
+    if isinstance(raw, dict) and "time" in raw and "constellation" in raw:
+        from leotwin.sim.assemble import scenario_engine
+        from leotwin.sim.load import load_scenario
+
+        return scenario_engine(load_scenario(path))
+    return PolicyEngine(load_policy(path))

@@ -29,7 +29,7 @@ from leotwin.links.visibility import VisibilityIndex
 from leotwin.network.access import AccessNetwork
 from leotwin.orbits import PropagationOptions, propagate
 from leotwin.policy.engine import PolicyEngine
-from leotwin.sim.assemble import satellites_of, terminals_of
+from leotwin.sim.assemble import populations_of, satellites_of
 from leotwin.sim.load import LoadedScenario, load_scenario
 from leotwin.timegrid.grid import NS_PER_S, TimeGrid
 
@@ -69,8 +69,10 @@ class ScenarioContext:
         #: one scenario's requests never show in another's log
         self.namespace = s.name if namespace is None else namespace
         #: the scenario's terminals, populations included: exactly those ``leotwin run``
-        #: decides for (``sim.assemble.terminals_of``)
-        self.scenario_terminals = terminals_of(self.loaded)[0]
+        #: decides for (``sim.assemble.populations_of``)
+        self.scenario_terminals, _, registrations = populations_of(self.loaded)
+        #: the scenario's log and its populations' registrations
+        self.scenario_log = [*s.policy.log, *registrations]
         grid = self.loaded.grid()
         #: the scenario's window (UTC ns): the clock of what-if requests
         self.window = (int(grid.start_ns), int(grid.ns[-1]))
@@ -99,7 +101,8 @@ class ScenarioContext:
             if cached is None or cached[0] != version:
                 engine = PolicyEngine(policy_file(
                     self.loaded, self.store, namespace=self.namespace,
-                    scenario_terminals=self.scenario_terminals, what_if=what_if))
+                    scenario_terminals=self.scenario_terminals,
+                    scenario_log=self.scenario_log, what_if=what_if))
                 engine.source = self.loaded.source
                 cached = self._engines[what_if] = (version, engine)
             return cached[1]

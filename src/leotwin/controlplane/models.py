@@ -64,6 +64,9 @@ class TerminalIn(Model):
     plan: str
     home_country: str | None = None
     whitelisted: list[str] = []
+    #: who registers it on a whitelist (default: the terminal itself) and what kind of owner
+    owner: str | None = Field(default=None, min_length=1, max_length=128)
+    owner_kind: Literal["person", "company", "critical"] = "person"
 
 
 class PlanIn(Model):
@@ -73,6 +76,7 @@ class PlanIn(Model):
 class WhitelistIn(Model):
     region: str
     registered: bool = True
+    device_presented: bool = True
 
 
 class DeactivateIn(Model):

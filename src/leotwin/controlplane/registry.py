@@ -28,7 +28,8 @@ def api_terminals(store: Store, namespace: str) -> list[Terminal]:
     """Terminals registered through the API in ``namespace``, as registry records."""
     return [Terminal(id=r["terminal_id"], account=r["account"], plan=r["plan"],
                      home_country=r["home_country"], whitelisted=json.loads(r["whitelisted"]),
-                     registered_at=r["created_at"])
+                     registered_at=r["created_at"], owner=r["owner"],
+                     owner_kind=r["owner_kind"] or "person")
             for r in store.query("SELECT * FROM terminals WHERE namespace = ? "
                                  "ORDER BY terminal_id", (namespace,))]
 
@@ -62,12 +63,14 @@ def api_log(store: Store, namespace: str, *, what_if: bool) -> list[LogEntry]:
 
 
 def policy_file(loaded: LoadedScenario, store: Store, *, namespace: str,
-                scenario_terminals: list[Terminal], what_if: bool = False) -> PolicyFile:
-    """The scenario's policy and registry plus what the API granted and registered."""
+                scenario_terminals: list[Terminal], scenario_log: list[LogEntry],
+                what_if: bool = False) -> PolicyFile:
+    """The scenario's policy and registry (``sim.assemble.populations_of``: populations and
+    their registrations included) plus what the API granted and registered."""
     s = loaded.scenario
     terminals = {t.id: t for t in scenario_terminals}
     for t in api_terminals(store, namespace):
         terminals.setdefault(t.id, t)  # a scenario terminal cannot be registered twice
-    log = [*s.policy.log, *api_log(store, namespace, what_if=what_if)]
+    log = [*scenario_log, *api_log(store, namespace, what_if=what_if)]
     return PolicyFile(name=s.name, regions=s.regions, terminals=list(terminals.values()),
                       policy=s.policy.model_copy(update={"log": log}))

@@ -60,6 +60,9 @@ _SCHEMA = [
      "ALTER TABLE requests ADD COLUMN clock TEXT NOT NULL DEFAULT 'wall'",
      "ALTER TABLE requests ADD COLUMN origin TEXT NOT NULL DEFAULT 'request'",
      "CREATE INDEX requests_namespace ON requests (namespace, id)"),
+    # 6: whitelist owners, for registration rules (``policy.registration``)
+    ("ALTER TABLE terminals ADD COLUMN owner TEXT",
+     "ALTER TABLE terminals ADD COLUMN owner_kind TEXT NOT NULL DEFAULT 'person'"),
 ]
 MIGRATIONS = [tuple(x.format(key="INTEGER PRIMARY KEY", int="INTEGER")
                     for x in ((m,) if isinstance(m, str) else m)) for m in _SCHEMA]

@@ -28,7 +28,6 @@ from leotwin.policy.state import (
     change_instants,
     in_force,
     initial_state,
-    start,
 )
 from leotwin.timegrid.grid import ns_to_iso
 
@@ -113,7 +112,7 @@ def warnings(doc: PolicyFile) -> list[Finding]:
                 f"log entry '{e.id}' was granted at {ns_to_iso(e.decided)}, after the "
                 f"{ns_to_iso(e.requested_effective)} it asked for: it is in force from its "
                 "decision (a correction of the past needs retroactive: true)", where))
-        t = start(e)
+        t = e.requested_effective if e.retroactive else e.effective
         before = _state_before(doc, e, t, names)
         if _removes_nothing(e, before, names):
             out.append(Finding(f"log entry '{e.id}' ({e.change.kind}) changes nothing at "

@@ -200,4 +200,17 @@ class CompiledPolicy:
                 "cell": cell, "speed": speed, "cap": cap, "alt": alt_m, "altcap": altcap,
                 "plan": plan, "account": term.account if term else "?",
                 "why": s.deactivated.get(terminal_id, "detected by a rule"),
+                "registration": _registration_note(s, terminal_id),
                 "terminal": terminal_id}
+
+
+def _registration_note(s: PolicyState, terminal_id: str) -> str:
+    """Words on a registration under rules that is not (yet) in force."""
+    from leotwin.timegrid.grid import ns_to_iso
+
+    if terminal_id in s.pending_registrations:
+        return (" (its registration is being processed until "
+                f"{ns_to_iso(s.pending_registrations[terminal_id])})")
+    if terminal_id in s.rejected_registrations:
+        return f" (its registration was rejected: {s.rejected_registrations[terminal_id]})"
+    return ""

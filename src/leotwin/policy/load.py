@@ -159,7 +159,8 @@ def check_meaning(loaded: LoadedPolicy) -> None:
 def _target(kind: str, body, names: RegionNames) -> tuple | None:
     """What a change sets, for conflict detection (None: changes that only add); regions by
     their canonical name, so ``UA`` and ``UKR`` are one target."""
-    if kind in ("set_status", "speed_cap", "altitude_cap", "in_motion_ban", "whitelist"):
+    if kind in ("set_status", "speed_cap", "altitude_cap", "in_motion_ban", "whitelist",
+                "registration_rules"):
         return (kind, names.canonical(body.region))
     if kind == "funding":
         return (kind, names.canonical_or_self(body.payer))

@@ -34,7 +34,7 @@ EXPLAIN = {
     Reason.REGION_WAITLISTED: "{region} is waitlisted (sold out) and the terminal is not "
                               "registered there",
     Reason.NOT_WHITELISTED: "{region} admits only whitelisted terminals and this one is not "
-                            "registered",
+                            "registered{registration}",
     Reason.SPEED_CAP: "speed {speed:.0f} km/h exceeds the cap of {cap:.0f} km/h",
     Reason.ALTITUDE_CAP: "altitude {alt:.0f} m exceeds the cap of {altcap:.0f} m",
     Reason.IN_MOTION_NOT_ALLOWED: "in-motion use ({speed:.0f} km/h) is not allowed here or on "

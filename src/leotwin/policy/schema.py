@@ -1,28 +1,9 @@
 """The ``policy:`` section of a scenario file (and its ``regions:`` and ``terminals:``), as
 pydantic models: validated at the edge, with errors that name the file, line and field.
 
-Every change in the log is one mapping with exactly one of these keys:
-
-=================  ===========================================================================
-``set_status``     ``{region, status}`` — a country (ISO code/name) or zone: active,
-                   not_licensed, inactive, blacklisted, waitlisted, test  (P1, P4, P6, P8)
-``set_cells``      ``{cells: [h3…], status}`` — H3 res-5 cells; cell overrides zone overrides
-                   country  (P2)
-``spillover``      ``{from, into, buffer_km, status}`` — cells of ``into`` whose centres lie within
-                   ``buffer_km`` of ``from`` get ``status`` (beams that reach across a border, P3)
-``speed_cap``      ``{region, max_kmh}`` (null removes)  (P11)
-``altitude_cap``   ``{region, max_m}``
-``in_motion_ban``  ``{region, banned}`` — land in-motion use banned (Japan, Jordan, Mexico; P5)
-``whitelist``      ``{region, required}`` — only registered terminals are served  (P11)
-``register``       ``{terminal, region, registered}`` — whitelist membership
-``funding``        ``{payer, status}`` — active or suspended  (P6)
-``assign_payer``   ``{account, payer, replace}``
-``deactivate``     ``{terminal, why}`` / ``reactivate`` ``{terminal}``  (P10, P12)
-``set_plan``       ``{terminal, plan}`` — a registered terminal changes plan (the registry's
-                   changes are log entries too, so a plan change never rewrites the past)
-``override``       ``{region, accounts, plans, enabled}`` — operator override enabling service in a
-                   not-licensed region for some accounts/plans (Iran 2022, P13)
-=================  ===========================================================================
+Every change in the log is one mapping with exactly one kind of change (``policy.changes``
+lists them); this module holds the log entry with its times, plans, accounts, terminals, zones,
+detection rules and the policy file.
 """
 
 from __future__ import annotations
@@ -32,7 +13,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from leotwin.policy.vocabulary import CELL_RES, DEFAULT_PLAN, PLAN_NAMES, Status, UserClass
+from leotwin.policy.changes import (  # noqa: F401  (re-exported: the schema's names)
+    CHANGE_KINDS,
+    UA_2026_RULES,
+    Change,
+    Strict,
+    _h3_cells,
+)
+from leotwin.policy.vocabulary import DEFAULT_PLAN, PLAN_NAMES, Status, UserClass
 from leotwin.timegrid.grid import parse_time
 
 
@@ -51,156 +39,6 @@ def _to_ns(value: Any) -> int:
     if isinstance(value, datetime):
         return parse_time(value)
     return parse_time(str(value))
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SetStatus(Strict):
-    region: str
-    status: Status
-
-
-def _h3_cells(cells: list[str], resolution: int | None = None) -> list[str]:
-    """Valid H3 cell ids (at ``resolution`` when given), or a ValueError naming the first
-    that is not."""
-    import h3
-
-    for c in cells:
-        if not h3.is_valid_cell(c):
-            raise ValueError(f"'{c}' is not a valid H3 cell id")
-        if resolution is not None and h3.get_resolution(c) != resolution:
-            raise ValueError(f"cell '{c}' is at H3 resolution {h3.get_resolution(c)}; service "
-                             f"cells are at resolution {resolution} (a cell at another "
-                             "resolution would never match a terminal's cell)")
-    return cells
-
-
-class SetCells(Strict):
-    cells: list[str] = Field(min_length=1)
-    status: Status
-
-    @field_validator("cells")
-    @classmethod
-    def _cells(cls, v):
-        return _h3_cells(v, CELL_RES)
-
-
-class Spillover(Strict):
-    from_: str = Field(alias="from")
-    into: str
-    buffer_km: float = Field(gt=0, le=500)
-    status: Status = "blacklisted"
-
-
-class SpeedCap(Strict):
-    region: str
-    max_kmh: float | None = Field(default=None, ge=0)
-
-
-class AltitudeCap(Strict):
-    region: str
-    max_m: float | None = Field(default=None, ge=0)
-
-
-class InMotionBan(Strict):
-    region: str
-    banned: bool = True
-
-
-class Whitelist(Strict):
-    region: str
-    required: bool = True
-
-
-class Register(Strict):
-    terminal: str
-    region: str
-    registered: bool = True
-
-
-class Funding(Strict):
-    payer: str
-    status: Literal["active", "suspended"]
-
-
-class AssignPayer(Strict):
-    account: str
-    payer: str
-    replace: bool = False
-
-
-class Deactivate(Strict):
-    terminal: str
-    why: str = "deactivated by the operator"
-
-
-class Reactivate(Strict):
-    terminal: str
-
-
-class SetPlan(Strict):
-    terminal: str
-    plan: str
-
-
-class Override(Strict):
-    region: str
-    accounts: list[str] | None = None
-    plans: list[str] | None = None
-    enabled: bool = True
-
-
-CHANGE_KINDS = {
-    "set_status": SetStatus, "set_cells": SetCells, "spillover": Spillover,
-    "speed_cap": SpeedCap, "altitude_cap": AltitudeCap, "in_motion_ban": InMotionBan,
-    "whitelist": Whitelist, "register": Register, "funding": Funding,
-    "assign_payer": AssignPayer, "deactivate": Deactivate, "reactivate": Reactivate,
-    "override": Override, "set_plan": SetPlan,
-}
-
-
-class Change(Strict):
-    """Exactly one kind of change (see the module docstring)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    set_status: SetStatus | None = None
-    set_cells: SetCells | None = None
-    spillover: Spillover | None = None
-    speed_cap: SpeedCap | None = None
-    altitude_cap: AltitudeCap | None = None
-    in_motion_ban: InMotionBan | None = None
-    whitelist: Whitelist | None = None
-    register_: Register | None = Field(default=None, alias="register")
-    funding: Funding | None = None
-    assign_payer: AssignPayer | None = None
-    deactivate: Deactivate | None = None
-    reactivate: Reactivate | None = None
-    override: Override | None = None
-    set_plan: SetPlan | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> Change:
-        given = [k for k in CHANGE_KINDS if getattr(self, _attr(k)) is not None]
-        if len(given) != 1:
-            raise ValueError(f"a change has exactly one of {', '.join(CHANGE_KINDS)}; "
-                             f"found {len(given)}")
-        return self
-
-    @property
-    def kind(self) -> str:
-        return next(k for k in CHANGE_KINDS if getattr(self, _attr(k)) is not None)
-
-    @property
-    def body(self):
-        return getattr(self, _attr(self.kind))
-
-
-def _attr(kind: str) -> str:
-    """Attribute name of a change kind (``register`` would shadow a pydantic attribute)."""
-    return "register_" if kind == "register" else kind
 
 
 class LogEntry(Strict):
@@ -300,7 +138,7 @@ DEFAULT_PLANS = dict(zip(PLAN_NAMES, (
 
 class Account(Strict):
     id: str
-    payers: list[str] = []
+    payers: list[str] = Field(default_factory=list)
     test_program: bool = False
 
     @field_validator("id", mode="before")
@@ -314,7 +152,7 @@ class Terminal(Strict):
     account: str | None = None
     plan: str = DEFAULT_PLAN
     home_country: str | None = None
-    whitelisted: list[str] = []
+    whitelisted: list[str] = Field(default_factory=list)
     actual_user: UserClass | None = None
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
@@ -323,6 +161,10 @@ class Terminal(Strict):
     #: when it entered the registry (UTC ns); None: always (scenario terminals).  Before it, a
     #: decision for it carries UNKNOWN_TERMINAL.
     registered_at: int | None = None
+    #: who registers it on a whitelist (a person's or a company's id; default: the terminal
+    #: itself) and what kind of owner that is, for ``registration_rules`` limits
+    owner: str | None = None
+    owner_kind: Literal["person", "company", "critical"] = "person"
 
     @field_validator("id", mode="before")
     @classmethod
@@ -372,7 +214,7 @@ class Detection(Strict):
     rule: Literal["denied_for", "in_zone", "cluster", "outside_home"]
     minutes: float = Field(ge=0)
     delay_minutes: float = Field(default=0, ge=0)
-    reasons: list[str] = []
+    reasons: list[str] = Field(default_factory=list)
     zone: str | None = None
     radius_km: float = Field(default=5.0, gt=0)
     min_terminals: int = Field(default=10, ge=2)
@@ -382,10 +224,10 @@ class Detection(Strict):
 class PolicySection(Strict):
     default_status: Status = "active"
     in_motion_threshold_kmh: float = Field(default=16.09, gt=0)  # 10 mph (FACTS.md P5, 2023)
-    plans: dict[str, Plan] = {}
-    accounts: list[Account] = []
-    log: list[LogEntry] = []
-    detection: list[Detection] = []
+    plans: dict[str, Plan] = Field(default_factory=dict)
+    accounts: list[Account] = Field(default_factory=list)
+    log: list[LogEntry] = Field(default_factory=list)
+    detection: list[Detection] = Field(default_factory=list)
 
 
 class PolicyFile(BaseModel):
@@ -394,6 +236,6 @@ class PolicyFile(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     name: str = "policy"
-    regions: dict[str, Zone] = {}
-    terminals: list[Terminal] = []
+    regions: dict[str, Zone] = Field(default_factory=dict)
+    terminals: list[Terminal] = Field(default_factory=list)
     policy: PolicySection

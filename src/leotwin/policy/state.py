@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from leotwin.policy.places import RegionNames
+from leotwin.policy.registration import Outcome
+from leotwin.policy.registration import outcomes as registration_outcomes
 from leotwin.policy.schema import LogEntry, PolicyFile
 
 View = Literal["granted", "requested"]
@@ -48,6 +50,10 @@ class PolicyState:
     deactivated: dict[str, str] = field(default_factory=dict)  # terminal → why
     overrides: list[tuple[str, frozenset | None, frozenset | None]] = field(default_factory=list)
     plans: dict[str, str] = field(default_factory=dict)  # terminal → plan changed by the log
+    registration_rules: dict[str, dict] = field(default_factory=dict)  # region → rules
+    #: registrations under rules not yet processed (terminal → UTC ns) or rejected (→ why)
+    pending_registrations: dict[str, int] = field(default_factory=dict)
+    rejected_registrations: dict[str, str] = field(default_factory=dict)
 
     def apply(self, entry: LogEntry, names: RegionNames) -> None:
         kind, b = entry.change.kind, entry.change.body
@@ -81,6 +87,8 @@ class PolicyState:
             self.deactivated[b.terminal] = f"{b.why}; log entry {entry.id}"
         elif kind == "reactivate":
             self.deactivated.pop(b.terminal, None)
+        elif kind == "registration_rules":
+            self.registration_rules[canon(b.region)] = b.model_dump()
         elif kind == "set_plan":
             self.plans[b.terminal] = b.plan
         elif kind == "override":
@@ -99,18 +107,27 @@ def _set_or_drop(d: dict, key: str, value) -> None:
         d[key] = float(value)
 
 
-def start(entry: LogEntry, view: View = "granted") -> int:
+def start(entry: LogEntry, view: View = "granted",
+          outcomes: dict[str, Outcome] | None = None) -> int | None:
     """When ``entry`` applies in ``view``: as requested, for a retroactive correction (once
-    known), or as granted (``max(effective_at, decided_at)``)."""
+    known), when processed for a registration under rules (``policy.registration``; None when
+    rejected), or as granted (``max(effective_at, decided_at)``)."""
     if view == "requested" or entry.retroactive:
         return entry.requested_effective
+    outcome = outcomes.get(entry.id) if outcomes else None
+    if outcome is not None:
+        return None if outcome.rejected else outcome.processed_at
     return entry.effective
 
 
-def ordered(log: list[LogEntry], view: View = "granted") -> list[tuple[int, LogEntry]]:
-    """Granted entries in application order: (start in ``view``, sequence, log position)."""
-    granted = [(k, e) for k, e in enumerate(log) if e.decision == "granted"]
-    return sorted(granted, key=lambda ke: (start(ke[1], view), ke[1].sequence, ke[0]))
+def ordered(log: list[LogEntry], view: View = "granted",
+            outcomes: dict[str, Outcome] | None = None) -> list[tuple[int, LogEntry]]:
+    """Granted entries that apply in ``view``, in application order: (start, sequence, log
+    position)."""
+    keyed = [(start(e, view, outcomes), e.sequence, k, e) for k, e in enumerate(log)
+             if e.decision == "granted"]
+    return [(k, e) for s, _, k, e in sorted((x for x in keyed if x[0] is not None),
+                                            key=lambda x: x[:3])]
 
 
 def initial_state(doc: PolicyFile, names: RegionNames | None = None) -> PolicyState:
@@ -124,6 +141,10 @@ def initial_state(doc: PolicyFile, names: RegionNames | None = None) -> PolicySt
     return state
 
 
+def _outcomes(doc: PolicyFile, view: View) -> dict[str, Outcome]:
+    return registration_outcomes(doc) if view == "granted" else {}
+
+
 def as_of(doc: PolicyFile, t_ns: int, *, known_at: int | None = None,
           view: View = "granted") -> PolicyState:
     """The state at ``t_ns`` (see the module docstring for the views).
@@ -133,30 +154,40 @@ def as_of(doc: PolicyFile, t_ns: int, *, known_at: int | None = None,
     ``requested`` view)."""
     if view not in VIEWS:
         raise ValueError(f"unknown view {view!r}: expected one of {', '.join(VIEWS)}")
-    known = known_at if known_at is not None else (t_ns if view == "granted" else None)
     names = RegionNames(doc.regions)
     state = initial_state(doc, names)
-    for _, entry in ordered(doc.policy.log, view):
-        if known is not None and entry.decided > known:
+    outcomes = _outcomes(doc, view)
+    for entry in in_force(doc, t_ns, known_at=known_at, view=view, outcomes=outcomes):
+        state.apply(entry, names)
+    for e in doc.policy.log:
+        o = outcomes.get(e.id)
+        if o is None or e.effective > t_ns or (known_at is not None and e.decided > known_at):
             continue
-        if start(entry, view) <= t_ns and (entry.until is None or t_ns < entry.until):
-            state.apply(entry, names)
+        if t_ns < o.processed_at:
+            state.pending_registrations[e.change.body.terminal] = o.processed_at
+        elif o.rejected:
+            state.rejected_registrations[e.change.body.terminal] = o.rejected
     return state
 
 
 def in_force(doc: PolicyFile, t_ns: int, *, known_at: int | None = None,
-             view: View = "granted") -> list[LogEntry]:
+             view: View = "granted", outcomes: dict[str, Outcome] | None = None
+             ) -> list[LogEntry]:
     """The granted entries that ``as_of`` applies at ``t_ns`` (same arguments), in order."""
     known = known_at if known_at is not None else (t_ns if view == "granted" else None)
-    return [e for _, e in ordered(doc.policy.log, view)
-            if (known is None or e.decided <= known) and start(e, view) <= t_ns
+    outcomes = _outcomes(doc, view) if outcomes is None else outcomes
+    return [e for _, e in ordered(doc.policy.log, view, outcomes)
+            if (known is None or e.decided <= known)
+            and (start(e, view, outcomes) or 0) <= t_ns
             and (e.until is None or t_ns < e.until)]
 
 
 def change_instants(doc: PolicyFile) -> list[int]:
     """Every instant at which the state in force may change (when granted entries take
-    effect as granted, and their ``until``; when a terminal enters the registry), sorted."""
+    effect as granted, and their ``until``; when a registration under rules is processed;
+    when a terminal enters the registry), sorted."""
     out = {t.registered_at for t in doc.terminals if t.registered_at is not None}
+    out.update(o.processed_at for o in registration_outcomes(doc).values())
     for e in doc.policy.log:
         if e.decision == "granted":
             out.add(e.effective)

@@ -22,7 +22,7 @@ from leotwin.network.isl import plus_grid
 from leotwin.orbits import get_constellation, load_omm, load_tle
 from leotwin.orbits.satellites import SatelliteSet
 from leotwin.policy.engine import PolicyEngine
-from leotwin.policy.schema import PolicyFile, Terminal
+from leotwin.policy.schema import LogEntry, PolicyFile, Terminal
 from leotwin.sim.chunks import Plan
 from leotwin.sim.load import LoadedScenario
 
@@ -55,9 +55,18 @@ def satellites_of(loaded: LoadedScenario) -> tuple[SatelliteSet, np.ndarray]:
 
 def terminals_of(loaded: LoadedScenario) -> tuple[list[Terminal], np.ndarray]:
     """Scenario terminals plus seeded synthetic populations; and their speeds (km/h)."""
+    terminals, speeds, _ = populations_of(loaded)
+    return terminals, speeds
+
+
+def populations_of(loaded: LoadedScenario) -> tuple[list[Terminal], np.ndarray,
+                                                    list[LogEntry]]:
+    """Scenario terminals plus seeded synthetic populations, their speeds (km/h), and the
+    log entries that register population terminals at their population's ``register_at``."""
     s = loaded.scenario
     out = list(s.terminals)
     speeds = [t.speed_kmh for t in s.terminals]
+    log: list[LogEntry] = []
     engine_zones = PolicyEngine(loaded.policy)
     for k, pop in enumerate(s.ground.populations):
         region = engine_zones.region(pop.region)
@@ -68,13 +77,26 @@ def terminals_of(loaded: LoadedScenario) -> tuple[list[Terminal], np.ndarray]:
         rng = np.random.default_rng(seed + REGISTRATION_SEED_OFFSET)
         registered = rng.random(pop.count) < pop.registered_fraction
         reg_region = pop.registered_region or pop.region
+        at_start = pop.register_at is None
         for j in range(pop.count):
+            owner = (f"{pop.prefix}owner-{j // pop.terminals_per_owner:04d}"
+                     if pop.terminals_per_owner > 1 else None)
             out.append(Terminal(id=sites.ids[j], account=pop.account, plan=pop.plan,
                                 actual_user=pop.actual_user, lat=float(sites.lat_deg[j]),
                                 lon=float(sites.lon_deg[j]), alt_m=pop.alt_m,
-                                speed_kmh=pop.speed_kmh,
-                                whitelisted=[reg_region] if registered[j] else []))
+                                speed_kmh=pop.speed_kmh, owner=owner,
+                                owner_kind=pop.owner_kind,
+                                whitelisted=[reg_region] if registered[j] and at_start
+                                else []))
             speeds.append(pop.speed_kmh)
+            if registered[j] and not at_start:
+                log.append(LogEntry.model_validate({
+                    "id": f"register-{sites.ids[j]}", "requested_at": pop.register_at,
+                    "requested_by": owner or sites.ids[j],
+                    "decided_by": "registration service", "decision": "granted",
+                    "reason": f"population {pop.prefix} registers",
+                    "change": {"register": {"terminal": sites.ids[j], "region": reg_region,
+                                            "device_presented": pop.device_presented}}}))
     ids = [t.id for t in out]
     if len(set(ids)) != len(ids):
         counts = Counter(ids)
@@ -82,7 +104,7 @@ def terminals_of(loaded: LoadedScenario) -> tuple[list[Terminal], np.ndarray]:
         raise InputError(f"terminal id '{dup}' appears twice (populations are named by their "
                          "prefix: give each a distinct prefix)", source=loaded.source,
                          field="ground.populations")
-    return out, np.array(speeds, dtype=np.float64)
+    return out, np.array(speeds, dtype=np.float64), log
 
 
 @dataclass
@@ -108,10 +130,9 @@ def assemble(loaded: LoadedScenario) -> RunInputs:
     s = loaded.scenario
     grid = loaded.grid()
     sats, edges = satellites_of(loaded)
-    terminals, speeds = terminals_of(loaded)
-    doc = PolicyFile(name=s.name, regions=s.regions, terminals=terminals, policy=s.policy)
-    engine = PolicyEngine(doc)
-    engine.source = loaded.source
+    engine = scenario_engine(loaded)
+    terminals = engine.terminals
+    speeds = np.array([t.speed_kmh for t in terminals], dtype=np.float64)
     regions = [engine.region(r) for r in s.ground.regions]
     cells = [cover(r, s.ground.h3_res) for r in regions]
     k = len(terminals)
@@ -136,3 +157,15 @@ def assemble(loaded: LoadedScenario) -> RunInputs:
                                slot_offset_s=s.network.slot_offset_s)
     return RunInputs(sats, terminals, speeds, lat, lon, alt_m, engine, regions, cells, plan,
                      access, rtt_ids, rtt_pos)
+
+
+def scenario_engine(loaded: LoadedScenario) -> PolicyEngine:
+    """The decision engine of a run of ``loaded``: its policy over its whole registry
+    (listed terminals and populations) and its populations' registrations."""
+    s = loaded.scenario
+    terminals, _, registrations = populations_of(loaded)
+    policy = s.policy.model_copy(update={"log": [*s.policy.log, *registrations]})
+    engine = PolicyEngine(PolicyFile(name=s.name, regions=s.regions, terminals=terminals,
+                                     policy=policy))
+    engine.source = loaded.source
+    return engine

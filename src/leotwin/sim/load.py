@@ -15,7 +15,7 @@ from leotwin.orbits.catalog import CATALOG
 from leotwin.policy.load import LoadedPolicy, check_meaning, plans_of, region_known
 from leotwin.policy.schema import PolicyFile
 from leotwin.sim.scenario import Scenario
-from leotwin.timegrid.grid import TimeGrid
+from leotwin.timegrid.grid import TimeGrid, parse_time
 
 
 @dataclass
@@ -112,6 +112,13 @@ def _check(loaded: LoadedScenario) -> None:
                 raise InputError(f"unknown region '{name}'", source=src,
                                  line=line_at(raw, (*where, attr)),
                                  field=f"ground.populations.{k}.{attr}")
+        if pop.register_at is not None:
+            try:
+                parse_time(pop.register_at)
+            except InputError as exc:
+                raise InputError(exc.message, source=src,
+                                 line=line_at(raw, (*where, "register_at")),
+                                 field=f"ground.populations.{k}.register_at") from None
         if pop.plan not in plans:
             raise InputError(f"unknown plan '{pop.plan}'", source=src,
                              line=line_at(raw, (*where, "plan")),

@@ -166,7 +166,8 @@ def _write_results(tmp: Path, loaded: LoadedScenario, inputs: RunInputs, grid: T
     tables.write_terminals(tmp, terminals, inputs.speeds, run.allowed.mean(axis=0),
                            run.deactivations)
     rtt.write(tmp)
-    tables.write_policy_log(tmp, list(s.policy.log), run.deactivations)
+    # the scenario's log and its populations' registrations, as the engine folded them
+    tables.write_policy_log(tmp, list(inputs.engine.doc.policy.log), run.deactivations)
     metrics = enforcement(run, [t.actual_user for t in terminals])
     rtt_ms = rtt.rtt_ms()
     finite = np.isfinite(rtt_ms).any()

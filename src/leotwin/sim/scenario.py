@@ -70,6 +70,20 @@ class Population(Strict):
     registered_region: str | None = None
     speed_kmh: float = Field(default=0.0, ge=0)
     alt_m: float = 0.0
+    #: whitelist owners: each owner (a person, a company or a critically important
+    #: enterprise) holds ``terminals_per_owner`` consecutive terminals of the population
+    owner_kind: Literal["person", "company", "critical"] = "person"
+    terminals_per_owner: int = Field(default=1, ge=1)
+    #: when set, the registered terminals apply at this time, through the log (``register``
+    #: entries, subject to any ``registration_rules`` in force), instead of being on the
+    #: whitelist from the start
+    register_at: str | None = None
+    device_presented: bool = True
+
+    @field_validator("register_at", mode="before")
+    @classmethod
+    def _register_at(cls, v):
+        return None if v is None else str(v)
 
 
 class Ground(Strict):

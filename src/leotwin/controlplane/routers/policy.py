@@ -160,6 +160,10 @@ def policy(ctx: Context, _: Viewer, as_of: Annotated[str | None, Query()] = None
         "in_motion_bans": sorted(state.in_motion_bans),
         "whitelist_required": sorted(state.whitelist_required),
         "deactivated": state.deactivated,
+        "registration_rules": state.registration_rules,
+        "registrations_pending": {k: ns_to_iso(v) for k, v in
+                                  state.pending_registrations.items()},
+        "registrations_rejected": state.rejected_registrations,
         "in_force": [x.id for x in in_force(doc, t, known_at=known, view=view)],
         "refused": [{"id": x.id, "requested_at": ns_to_iso(x.requested_at),
                      "decided_at": ns_to_iso(x.decided),

@@ -66,8 +66,12 @@ def _record(engine: PolicyEngine, state: PolicyState, tid: str, t_ns: int,
     created = row["created_at"] if row else None
     updated = max([created or 0, *changed]) or None
     return {"terminal_id": tid, "account": term.account, "plan": state.plans.get(tid, term.plan),
-            "home_country": term.home_country,
+            "home_country": term.home_country, "owner": term.owner,
+            "owner_kind": term.owner_kind,
             "whitelisted": sorted(state.registered.get(tid, set())),
+            "registration_pending_until": ns_to_iso(state.pending_registrations[tid])
+            if tid in state.pending_registrations else None,
+            "registration_rejected": state.rejected_registrations.get(tid),
             "deactivated_at": deactivated_at, "deactivation_reason": why,
             "created_at": ns_to_iso(created) if created else None,
             "updated_at": ns_to_iso(updated) if updated else None,
@@ -119,10 +123,10 @@ def register(t: TerminalIn, ctx: Context, user: Operator) -> dict:
         with ctx.store.write(user["actor"], "terminal.register", t.terminal_id,
                              {**t.model_dump(), "namespace": ctx.namespace}) as db:
             db.execute("INSERT INTO terminals (namespace, terminal_id, account, plan, "
-                       "home_country, whitelisted, created_at, updated_at) VALUES "
-                       "(?, ?, ?, ?, ?, ?, ?, ?)",
+                       "home_country, whitelisted, owner, owner_kind, created_at, updated_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (ctx.namespace, t.terminal_id, t.account, t.plan, t.home_country,
-                        json.dumps(t.whitelisted), now, now))
+                        json.dumps(t.whitelisted), t.owner, t.owner_kind, now, now))
     except Exception as exc:
         if is_conflict(exc):
             raise HTTPException(409, f"terminal '{t.terminal_id}' is already "
@@ -167,7 +171,8 @@ def whitelist(terminal_id: str, body: WhitelistIn, ctx: Context, user: Operator)
     _check_terminal(ctx, body)
     return _registry_change(ctx, user, "terminal.whitelist", terminal_id,
                             {"register": {"terminal": terminal_id, "region": body.region,
-                                          "registered": body.registered}},
+                                          "registered": body.registered,
+                                          "device_presented": body.device_presented}},
                             "whitelist " + ("registration" if body.registered
                                             else "withdrawal"), body.model_dump())
 
