@@ -43,12 +43,13 @@ ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
 POLICY_TESTS = ["tests/test_policy_mechanisms.py", "tests/test_policy_properties.py",
                 "tests/test_policy_cli.py", "tests/test_policy_detection.py",
-                "tests/test_policy_time.py", "tests/test_policy_rules.py"]
+                "tests/test_policy_time.py", "tests/test_policy_rules.py",
+                "tests/test_policy_registration.py", "-k", "not builtin_variant"]
 AUDIT_TESTS = ["tests/test_controlplane_audit.py", "-k", "chain or editing or deleting"]
 #: the modules mutated, and the tests that guard each
 TARGETS = {f"leotwin/policy/{m}.py": POLICY_TESTS
            for m in ("engine", "compiled", "state", "run", "places", "checks", "load",
-                     "schema", "reasons")}
+                     "schema", "changes", "registration", "reasons")}
 TARGETS["leotwin/controlplane/store.py"] = AUDIT_TESTS
 #: in store.py only these functions are mutated (the rest is I/O, tested elsewhere)
 AUDIT_FUNCTIONS = {"_canonical", "chain_hash", "verify_audit"}
@@ -90,8 +91,14 @@ NAMED = [
      "return hashlib.sha256((prev + _canonical(row)).encode()).hexdigest()",
      "return hashlib.sha256(_canonical(row).encode()).hexdigest()",
      "the previous hash left out of the audit hash"),
-    ("leotwin/policy/state.py", "if known is not None and entry.decided > known:",
-     "if False:", "the fold ignores when entries were decided"),
+    ("leotwin/policy/state.py", "(known is None or e.decided <= known)", "True",
+     "the fold ignores when entries were decided"),
+    ("leotwin/policy/registration.py", "if b.terminal not in members and limit is not None "
+                                       "and held >= limit:", "if False:",
+     "registration limits never reject"),
+    ("leotwin/policy/registration.py", "at = e.effective + (round(body.processing_hours * 3600 "
+                                       "* NS_PER_S) if body else 0)", "at = e.effective",
+     "registrations are not delayed by processing"),
     ("leotwin/policy/schema.py", "return max(self.requested_effective, self.decided)",
      "return self.requested_effective", "a late grant takes effect when asked, not decided"),
     ("leotwin/policy/compiled.py", "for h in homes], dtype=bool)",
@@ -252,6 +259,12 @@ def main() -> int:
         dirs.append(d)
     free = list(dirs)
     t0 = time.perf_counter()
+    # the tests must pass on the unmutated copy, or every mutant would count as killed
+    for path in sorted({m.path for m in mutants}):
+        clean = Mutant(path, 1, "no change", "", "", 0)
+        if run_one(clean, dirs[0])[1]:
+            print(f"the tests of {path} fail without any mutation: fix them first")
+            return 2
 
     def job(m: Mutant):
         d = free.pop()

@@ -159,7 +159,8 @@ def test_an_invalid_cell_is_refused_by_the_api_and_decisions_keep_working(api):
 def _filled_store(path) -> Store:
     store = Store(path)
     for k in range(4):
-        with store.write(f"actor-{k}", "test.write", f"target-{k}", {"k": k, "x": "y"}):
+        # non-ASCII text is hashed as UTF-8, not as \u escapes (the documented formula)
+        with store.write(f"actor-{k}", "test.write", f"target-{k}", {"k": k, "x": "Київ"}):
             pass
     return store
 
@@ -178,7 +179,7 @@ def test_the_chain_hash_is_sha256_of_the_previous_hash_and_the_row(tmp_path):
 
 
 @pytest.mark.parametrize("column, value", [
-    ("payload", json.dumps({"k": 2, "x": "z"})), ("actor", "someone else"),
+    ("payload", json.dumps({"k": 2, "x": "Kyiv"})), ("actor", "someone else"),
     ("at", 12345), ("action", "test.other"), ("target", "elsewhere"),
     ("prev_hash", "f" * 64), ("hash", "e" * 64), ("seq", 99),
 ])

@@ -26,10 +26,11 @@ def server(tmp_path_factory):
     db = tmp_path_factory.mktemp("dash") / "leotwin.db"
     store = Store(db)
     token = create_token(store, "viewer")
+    admin = create_token(store, "admin")
     store.close()
     port = free_port()
     proc = start_server(db, port)
-    yield f"http://127.0.0.1:{port}", token
+    yield f"http://127.0.0.1:{port}", token, admin
     proc.terminate()
     proc.wait(timeout=10)
 
@@ -39,7 +40,7 @@ def test_dashboard_in_headless_chromium(server, tmp_path):
 
     assert Path(CHROMIUM).is_file(), (
         f"{CHROMIUM} is missing: make test installs Debian's chromium (scripts/browser.sh)")
-    base, token = server
+    base, token, admin = server
     h = {"Authorization": f"Bearer {token}"}
     info = httpx.get(f"{base}/v1/scenario", headers=h).json()
     log = httpx.get(f"{base}/v1/policy/log", headers=h).json()
@@ -102,6 +103,31 @@ def test_dashboard_in_headless_chromium(server, tmp_path):
         assert page.locator("#policy-log li").count() == len(log)
         refused = [e for e in log if e["decision"] == "refused"]
         assert refused and page.locator("#policy-log li.refused").count() == len(refused)
+
+        # a what-if request on the scenario's clock, granted an hour after the time it asked
+        # for: shown only with "what-if" ticked, with both times
+        ha = {"Authorization": f"Bearer {admin}"}
+        asked = info["start"]
+        r = httpx.post(f"{base}/v1/policy/requests", headers=ha, json={
+            "change": {"speed_cap": {"region": "UA", "max_kmh": 130}}, "reason": "what if",
+            "what_if": True, "effective_at": asked}).json()
+        decided = httpx.post(f"{base}/v1/policy/requests/{r['id']}/decision", headers=ha,
+                             json={"decision": "granted", "reason": "ok",
+                                   "decided_at": times[60]})
+        assert decided.status_code == 200, decided.text
+        page.check("#what-if")
+        page.wait_for_function(f"document.querySelectorAll('#policy-log li').length === "
+                               f"{len(log) + 1}", timeout=10_000)
+        entry = page.locator("#policy-log li", has_text="what if")
+        assert "asked for " + asked[:16].replace("T", " ") in entry.inner_text()
+        assert entry.get_attribute("data-effective").startswith(times[60][:16])
+        page.select_option("#log-view", "requested")
+        page.wait_for_function("[...document.querySelectorAll('#policy-log li')].some(li => "
+                               f"li.textContent.includes('what if') && li.dataset.effective "
+                               f"=== '{asked}')", timeout=10_000)
+        page.uncheck("#what-if")
+        page.wait_for_function(f"document.querySelectorAll('#policy-log li').length === "
+                               f"{len(log)}", timeout=10_000)
 
         # the map really drew the layers (WebGL in SwiftShader)
         drawn_sats = page.evaluate("leotwin.map.queryRenderedFeatures("

@@ -184,3 +184,41 @@ def test_pop_assignment_by_country():
     assert [p.ids[i] for i in got] == [mad, lon]  # Ukraine assigned; Paris → nearest (London)
     with pytest.raises(Exception, match="unknown PoP"):
         pops_by_country(terminals, p, {"UA": "POP999"})
+
+
+def test_paths_from_pop_trees_equal_a_search_from_each_terminal():
+    """``AccessNetwork.step(trees=…)`` (one reverse search per PoP, as the control plane
+    routes) gives the lengths, gateways and satellite paths of the search from each terminal
+    (the runner's), on 40 terminals over Europe at 5 instants, both assignment rules."""
+    import copy
+
+    from leotwin.ground.sites import GroundSites, gateways, pops
+    from leotwin.network.access import AccessNetwork
+    from leotwin.network.isl import plus_grid
+    from leotwin.orbits import PropagationOptions, get_constellation, propagate
+    from leotwin.timegrid import TimeGrid
+
+    c = get_constellation("starlink-gen1")
+    sats = c.satellites()
+    rng = np.random.default_rng(3)
+    lat, lon = rng.uniform(36, 60, 40), rng.uniform(-8, 38, 40)
+    sites = GroundSites([f"T{k}" for k in range(40)], lat, lon, np.zeros(40), np.full(40, 25.0))
+    eph = propagate(sats, TimeGrid.from_span("2026-02-10T00:00:00Z", "20m", "5m"),
+                    PropagationOptions(geodetic=False))
+    compared = 0
+    for rule in ("highest-elevation", "least-latency"):
+        net = AccessNetwork(len(sats), sites, gateways(), pops(), plus_grid(c), rule=rule)
+        for i in range(eph.r_km.shape[1]):
+            r = eph.r_km[:, i]
+            core = net.core_edges(r)
+            a, b = copy.deepcopy(net), copy.deepcopy(net)
+            trees = {int(p): b.pop_tree(core, int(p)) for p in np.unique(b.pop_of)}
+            want = a.step(r, 0, True, core=core)
+            got = b.step(r, 0, True, core=core, trees=trees)
+            np.testing.assert_array_equal(got.serving, want.serving)
+            np.testing.assert_allclose(got.length_km, want.length_km, rtol=1e-12)
+            np.testing.assert_array_equal(got.gateway, want.gateway)
+            assert got.paths == want.paths
+            compared += int(np.isfinite(want.length_km).sum())
+            net.step(r, 0, True, core=core)  # advance the shared state like the runner
+    assert compared > 300

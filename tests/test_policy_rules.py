@@ -195,3 +195,37 @@ def test_suspicious_policy_is_a_warning(tmp_path):
     assert "'late' was granted at 2026-01-05T00:00:00Z, after the 2026-01-02" in text
     assert len(loaded.warnings) == 4
     assert all(w.startswith(str(loaded.source)) for w in loaded.warnings)
+
+
+@pytest.mark.parametrize("name, text, needle", [
+    ("o.csv", "OBJECT_NAME,EPOCH,EPOCH\nX,2026-01-01T00:00:00,2026-01-02T00:00:00\n",
+     "column 'EPOCH' appears twice"),
+    ("o.kvn", "CCSDS_OMM_VERS = 2.0\nOBJECT_NAME = X\nEPOCH = 2026-01-01T00:00:00\n"
+              "EPOCH = 2026-01-02T00:00:00\n", "key EPOCH appears twice"),
+    ("o.json", '[{"OBJECT_NAME": "X", "EPOCH": "2026-01-01T00:00:00", '
+               '"EPOCH": "2026-01-02T00:00:00"}]', "key 'EPOCH' appears twice"),
+    ("o.xml", "<ndm><omm><body><segment><metadata><OBJECT_NAME>X</OBJECT_NAME>"
+              "<OBJECT_NAME>Y</OBJECT_NAME></metadata></segment></body></omm></ndm>",
+     "<OBJECT_NAME> appears twice"),
+])
+def test_duplicate_keys_are_refused_in_every_omm_format(tmp_path, name, text, needle):
+    from leotwin.orbits import load_omm
+
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(InputError, match=needle):
+        load_omm(path)
+
+
+def test_duplicate_csv_columns_and_geojson_keys_are_refused(tmp_path):
+    from leotwin.ground.regions import load_geojson_region
+    from leotwin.ground.sites import load_sites_csv
+
+    csv_path = tmp_path / "s.csv"
+    csv_path.write_text("id,lat_deg,lon_deg,lat_deg\nA,50,30,51\n")
+    with pytest.raises(InputError, match="column 'lat_deg' appears twice"):
+        load_sites_csv(csv_path)
+    gj = tmp_path / "z.geojson"
+    gj.write_text('{"type": "Polygon", "type": "Point", "coordinates": []}')
+    with pytest.raises(InputError, match="key 'type' appears twice"):
+        load_geojson_region(gj)

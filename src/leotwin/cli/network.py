@@ -31,7 +31,7 @@ from leotwin.export.tables import write_table
 from leotwin.geodesy import WGS72
 from leotwin.ground.sites import check_mask
 from leotwin.io.atomic import check_writable
-from leotwin.io.text import read_text
+from leotwin.io.text import read_text, unique_header
 from leotwin.network.isl import (
     DEFAULT_GRAZING_KM,
     check_topology,
@@ -70,7 +70,7 @@ class GeometryChoice(StrEnum):
 def read_pairs(path: Path) -> list[tuple[str, str, int]]:
     """Rows ``src,dst`` (header required) with their line numbers."""
     reader = csv.DictReader(io.StringIO(read_text(path)))
-    header = [h.strip() for h in reader.fieldnames or []]
+    header = unique_header(reader.fieldnames, path)
     if "src" not in header or "dst" not in header:
         raise InputError("expected a header with columns src,dst", source=path, line=1)
     reader.fieldnames = header

@@ -87,6 +87,7 @@ class ScenarioContext:
         self._positions = _Lru(POSITION_CACHE)
         self._tracks = _Lru(TRACK_CACHE)
         self._core = _Lru(POSITION_CACHE)
+        self._trees = _Lru(4 * POSITION_CACHE)
         self._cells: list[tuple[str, CellSet, CellCounter]] | None = None
         self._access: AccessNetwork | None = None
 
@@ -199,7 +200,12 @@ class ScenarioContext:
             with self._lock:  # the graph's node numbers depend on how many terminals it has
                 core = self._core.get_or((second, len(ks)),
                                          lambda net=net, r=r: net.core_edges(r))
-            step = net.step(r, t_ns, True, core=core)
+                # one shortest-path tree per PoP and instant serves every decision there
+                trees = {int(p): self._trees.get_or(
+                    (second, len(ks), int(p)),
+                    lambda net=net, core=core, p=int(p): net.pop_tree(core, p))
+                    for p in np.unique(net.pop_of)}
+            step = net.step(r, t_ns, True, core=core, trees=trees)
             for j, k in enumerate(ks):
                 sat, gw = int(step.serving[j]), int(step.gateway[j])
                 out[k] = (self.sats.ids[sat] if sat >= 0 else None,

@@ -58,8 +58,15 @@ def api_log(store: Store, namespace: str, *, what_if: bool) -> list[LogEntry]:
                             effective_at=r["effective_at"] or r["requested_at"],
                             until=r["until"], requested_by=r["requested_by"],
                             decided_by=r["decided_by"] or "", decision=r["status"],
-                            reason=r["decision_reason"] or "", change=json.loads(r["change"])))
+                            reason=_reason(r["reason"], r["decision_reason"]),
+                            change=json.loads(r["change"])))
     return log
+
+
+def _reason(asked: str | None, decided: str | None) -> str:
+    """The request's reason, then the decision's when it says something else."""
+    parts = [asked or ""] + ([decided] if decided and decided != asked else [])
+    return " — ".join(p for p in parts if p)
 
 
 def policy_file(loaded: LoadedScenario, store: Store, *, namespace: str,

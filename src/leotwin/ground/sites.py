@@ -20,7 +20,7 @@ import numpy as np
 
 from leotwin.errors import InputError
 from leotwin.geodesy import MEAN_EARTH_RADIUS_KM
-from leotwin.io.text import read_text
+from leotwin.io.text import read_text, unique_header
 from leotwin.timegrid.grid import NS_PER_S, parse_time
 
 DEFAULT_TERMINAL_MASK_DEG = 25.0
@@ -88,7 +88,7 @@ def _float(row: dict, key: str, source: str, line: int, low: float, high: float,
 
 def _rows(text: str, source: str, required: tuple[str, ...]):
     reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    header = unique_header(reader.fieldnames, source)
     reader.fieldnames = header
     missing = [c for c in required if c not in header]
     if missing:
@@ -109,7 +109,7 @@ def load_sites_csv(path: str | Path, kind: str = "terminal",
     ``alt_m``, ``min_elevation_deg`` and any other columns (kept as attributes, e.g. ``plan``)."""
     path = Path(path)
     text = read_text(path)
-    head = next(csv.reader(io.StringIO(text)), [])
+    head = unique_header(next(csv.reader(io.StringIO(text)), []), path)
     id_col = next((c for c in ("id", "terminal_id", "site_id", "name") if c in head), None)
     if id_col is None:
         raise InputError("missing an id column: expected id, terminal_id, site_id or name",

@@ -25,3 +25,17 @@ def read_text(path: str | PathLike[str]) -> str:
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text (byte {exc.start}): expected a text file",
                          source=path) from None
+
+
+def unique_header(names, source) -> list[str]:
+    """A CSV header's column names, stripped; a column named twice is an
+    :class:`InputError` (a reader keyed by name would keep the last value silently)."""
+    header = [str(h).strip() for h in (names or [])]
+    seen: set[str] = set()
+    for name in header:
+        key = name.casefold()
+        if key in seen:
+            raise InputError(f"column '{name}' appears twice in the header: keep one",
+                             source=source, line=1)
+        seen.add(key)
+    return header

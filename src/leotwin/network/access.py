@@ -165,11 +165,28 @@ class AccessNetwork:
         w = np.concatenate([length, length, rng, self.fibre_km.ravel()])
         return rows, cols, np.maximum(w, 1e-6)
 
+    def pop_tree(self, core: tuple[np.ndarray, np.ndarray, np.ndarray], pop: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """Shortest paths from every node to PoP ``pop`` over this instant's :meth:`core_edges`
+        (Dijkstra on the reversed graph): (distance km, next node toward the PoP, −9999 where
+        none) per node.  One tree serves every terminal that exits at ``pop`` — what makes a
+        stream of single decisions at one instant cheap (``controlplane.context``)."""
+        v = self.n + self.t + self.g + self.p
+        rows, cols, w = core
+        back = csr_matrix((w, (rows, cols)), shape=(v, v)).T.tocsr()
+        dist, pred = dijkstra(back, directed=True, indices=self._p0 + pop,
+                              return_predecessors=True)
+        return dist, pred
+
     def step(self, r: np.ndarray, time_ns: int, new_slot: bool,
-             core: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> AccessStep:
+             core: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+             trees: dict[int, tuple[np.ndarray, np.ndarray]] | None = None) -> AccessStep:
         """Route every terminal at one instant; reassigns satellites at slot starts.
 
-        ``core``: this instant's :meth:`core_edges`, when the caller has them already."""
+        ``core``: this instant's :meth:`core_edges`, when the caller has them already.
+        ``trees``: :meth:`pop_tree` of every PoP the terminals use, when the caller has them:
+        the paths are then read from the trees (the same lengths as a search from each
+        terminal; on an exact tie of two paths the one chosen may differ)."""
         v = self.n + self.t + self.g + self.p
         rows, cols, w = core if core is not None else self.core_edges(r)
         ts, tt, tel, trng = self.term_index.pairs(r)
@@ -177,11 +194,64 @@ class AccessNetwork:
         for s, k, e, d in zip(ts, tt, tel, trng, strict=True):
             visible.setdefault(int(k), {})[int(s)] = (float(e), float(d))
         to_pop: dict[int, np.ndarray] | None = None
-        if self.rule == "least-latency":
+        if trees is not None:
+            to_pop = {p: tree[0] for p, tree in trees.items()}
+        elif self.rule == "least-latency":
             core_graph = csr_matrix((w, (rows, cols)), shape=(v, v))
             pops = np.unique(self.pop_of)
             back = dijkstra(core_graph.T.tocsr(), directed=True, indices=self._p0 + pops)
             to_pop = {int(p): back[k] for k, p in enumerate(pops)}
+        self._assign(visible, new_slot, to_pop)
+        served = np.flatnonzero(self.serving >= 0)
+        length = np.full(self.t, np.inf)
+        gateway = np.full(self.t, -1, dtype=np.int64)
+        paths: list[list[int]] = [[] for _ in range(self.t)]
+        if trees is not None:
+            for k in served:
+                sat = int(self.serving[k])
+                pop = int(self.pop_of[k])
+                dist, nxt = trees[pop]
+                length[k] = visible[int(k)][sat][1] + dist[sat]
+                if not np.isfinite(length[k]):
+                    continue
+                node, hops, target = sat, [], self._p0 + pop
+                while node != target and node >= 0:
+                    if self._g0 <= node < self._p0:
+                        gateway[k] = node - self._g0
+                    elif node < self.n:
+                        hops.append(int(node))
+                    node = int(nxt[node])
+                paths[k] = hops
+            return AccessStep(self.serving.copy(), length, gateway, paths)
+        t_rows = self._t0 + served
+        t_cols = self.serving[served]
+        t_w = np.array([visible[int(k)][int(self.serving[k])][1] for k in served],
+                       dtype=np.float64)
+        graph = csr_matrix((np.concatenate([w, np.maximum(t_w, 1e-6)]),
+                            (np.concatenate([rows, t_rows]), np.concatenate([cols, t_cols]))),
+                           shape=(v, v))
+        if served.size:
+            dist, pred = dijkstra(graph, directed=True, indices=self._t0 + served,
+                                  return_predecessors=True)
+            for row, k in enumerate(served):
+                target = self._p0 + self.pop_of[k]
+                length[k] = dist[row, target]
+                if not np.isfinite(length[k]):
+                    continue
+                node, hops = pred[row, target], []
+                while node >= 0 and node != self._t0 + k:
+                    if self._g0 <= node < self._p0:
+                        gateway[k] = node - self._g0
+                    elif node < self.n:
+                        hops.append(int(node))
+                    node = pred[row, node]
+                paths[k] = hops[::-1]
+        return AccessStep(self.serving.copy(), length, gateway, paths)
+
+    def _assign(self, visible: dict[int, dict[int, tuple[float, float]]], new_slot: bool,
+                to_pop: dict[int, np.ndarray] | None) -> None:
+        """Choose each terminal's serving satellite (at slot starts, when it has none, or when
+        it lost its satellite: a forced handover) by the assignment rule."""
         for k in range(self.t):
             options = visible.get(k, {})
             current = int(self.serving[k])
@@ -200,31 +270,3 @@ class AccessNetwork:
                 self.handovers[k] += 1
                 self.forced[k] += lost and not new_slot
             self.serving[k] = choice
-        served = np.flatnonzero(self.serving >= 0)
-        t_rows = self._t0 + served
-        t_cols = self.serving[served]
-        t_w = np.array([visible[int(k)][int(self.serving[k])][1] for k in served],
-                       dtype=np.float64)
-        graph = csr_matrix((np.concatenate([w, np.maximum(t_w, 1e-6)]),
-                            (np.concatenate([rows, t_rows]), np.concatenate([cols, t_cols]))),
-                           shape=(v, v))
-        length = np.full(self.t, np.inf)
-        gateway = np.full(self.t, -1, dtype=np.int64)
-        paths: list[list[int]] = [[] for _ in range(self.t)]
-        if served.size:
-            dist, pred = dijkstra(graph, directed=True, indices=self._t0 + served,
-                                  return_predecessors=True)
-            for row, k in enumerate(served):
-                target = self._p0 + self.pop_of[k]
-                length[k] = dist[row, target]
-                if not np.isfinite(length[k]):
-                    continue
-                node, hops = pred[row, target], []
-                while node >= 0 and node != self._t0 + k:
-                    if self._g0 <= node < self._p0:
-                        gateway[k] = node - self._g0
-                    elif node < self.n:
-                        hops.append(int(node))
-                    node = pred[row, node]
-                paths[k] = hops[::-1]
-        return AccessStep(self.serving.copy(), length, gateway, paths)

@@ -22,7 +22,7 @@ from typing import Any
 
 from leotwin.errors import InputError
 from leotwin.io.jsonfile import load_json
-from leotwin.io.text import read_text
+from leotwin.io.text import read_text, unique_header
 from leotwin.orbits.satellites import SatelliteSet
 
 REQUIRED = (
@@ -145,6 +145,7 @@ def _records_json(text: str, source: str):
 
 def _records_csv(text: str, source: str):
     reader = csv.DictReader(io.StringIO(text))
+    unique_header(reader.fieldnames, source)
     if not reader.fieldnames or "EPOCH" not in [f.strip().upper() for f in reader.fieldnames]:
         raise InputError("expected a CSV header row with OMM keys (OBJECT_NAME, EPOCH, …)",
                          source=source, line=1)
@@ -171,7 +172,11 @@ def _records_xml(text: str, source: str):
         for part in ("metadata", "data/meanElements", "data/tleParameters"):
             node = segment.find(part)
             if node is not None:
-                fields.update((child.tag, (child.text or "").strip()) for child in node)
+                for child in node:
+                    if child.tag in fields:
+                        raise InputError(f"<{child.tag}> appears twice in segment {k}: keep "
+                                         "one", source=source)
+                    fields[child.tag] = (child.text or "").strip()
         yield fields, _Where(source, record=k)
 
 
@@ -198,6 +203,9 @@ def _records_kvn(text: str, source: str):
         if fields is None:
             raise InputError("expected CCSDS_OMM_VERS before the first key", source=source,
                              line=n)
+        if key in fields:
+            raise InputError(f"key {key} appears twice in one OMM (first on line "
+                             f"{lines[key]}): keep one", source=source, line=n)
         fields[key] = value
         lines[key] = n
     if fields is None:

@@ -6,7 +6,7 @@
 const STATUS_COLOURS = ["match", ["get", "status"],
   "active", "#2e9d52", "inactive", "#9aa3ad", "blacklisted", "#d1352b", "#cccccc"];
 const state = { token: null, times: [], index: 0, timer: null, selected: null,
-                regions: {}, busy: false, pending: false };
+                regions: {}, busy: false, pending: false, whatIf: false, view: "granted" };
 window.leotwin = state;   // for the browser test and for curious users
 
 function $(id) { return document.getElementById(id); }
@@ -103,7 +103,7 @@ async function render() {
   const t = state.times[state.index];
   $("time-label").value = t;
   try {
-    const q = "time=" + encodeURIComponent(t);
+    const q = "time=" + encodeURIComponent(t) + (state.whatIf ? "&what_if=true" : "");
     const [cells, sats, gws, terms] = await Promise.all([
       api("/v1/cells?boundaries=true&" + q), api("/v1/satellites?track_min=10&" + q),
       api("/v1/gateways?" + q), api("/v1/terminals-decisions?" + q)]);
@@ -209,19 +209,25 @@ function drawRtt(rtt) {
 }
 
 async function loadLog() {
-  const log = await api("/v1/policy/log");
-  log.sort((a, b) => a.effective_at.localeCompare(b.effective_at));
+  // as granted: from max(effective_at, decided_at); as requested: from the effective_at asked
+  const log = await api("/v1/policy/log" + (state.whatIf ? "?what_if=true" : ""));
+  const when = e => state.view === "requested" ? e.requested_effective_at : e.effective_at;
+  log.sort((a, b) => when(a).localeCompare(when(b)));
   const list = $("policy-log");
   list.replaceChildren();
   for (const e of log) {
     const li = document.createElement("li");
-    li.className = e.decision;
-    li.dataset.effective = e.effective_at;
+    li.className = e.decision + (e.entry_kind === "correction" ? " correction" : "");
+    li.dataset.effective = when(e);
     li.innerHTML = "<span class=\"when\"></span> <b></b>: <span class=\"what\"></span>";
-    li.querySelector(".when").textContent = e.effective_at.slice(0, 10);
-    li.querySelector("b").textContent = e.change;
+    li.querySelector(".when").textContent = when(e).slice(0, 16).replace("T", " ");
+    li.querySelector("b").textContent = e.change + (e.entry_kind === "correction"
+      ? " (correction)" : "");
+    const late = e.effective_at !== e.requested_effective_at;
     li.querySelector(".what").textContent = e.reason + " (asked by " + e.requested_by +
-      ", decided by " + e.decided_by + ")";
+      ", decided by " + e.decided_by + (late ? "; asked for " +
+      e.requested_effective_at.slice(0, 16).replace("T", " ") + ", in force from " +
+      e.effective_at.slice(0, 16).replace("T", " ") : "") + ")";
     list.append(li);
   }
 }
@@ -250,6 +256,10 @@ async function start() {
   slider.max = String(state.times.length - 1);
   slider.addEventListener("input", () => { state.index = Number(slider.value); render(); });
   $("play").addEventListener("click", togglePlay);
+  $("what-if").addEventListener("change", async ev => {
+    state.whatIf = ev.target.checked; await loadLog(); render(); });
+  $("log-view").addEventListener("change", async ev => {
+    state.view = ev.target.value; await loadLog(); render(); });
   const countries = await fetch("/vendor/countries.geojson").then(r => r.json());
   state.map = buildMap();
   state.map.on("load", async () => {

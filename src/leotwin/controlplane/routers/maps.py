@@ -73,11 +73,13 @@ def gateway_links(ctx: Context, _: Viewer, at: Time = None) -> dict:
 
 
 @router.get("/cells")
-def cells(ctx: Context, _: Viewer, at: Time = None, boundaries: bool = False) -> dict:
-    """The scenario's coverage cells at t: satellites above the mask and policy status;
-    with ``boundaries`` also each H3 cell's polygon (``boundary``: [[lon, lat], …])."""
+def cells(ctx: Context, _: Viewer, at: Time = None, boundaries: bool = False,
+          what_if: bool = False) -> dict:
+    """The scenario's coverage cells at t: satellites above the mask and policy status
+    (with the what-if requests when ``what_if``); with ``boundaries`` also each H3 cell's
+    polygon (``boundary``: [[lon, lat], …])."""
     t = at_time(at, "time")
-    engine = ctx.engine()
+    engine = ctx.engine(what_if)
     out: dict = {"time": ns_to_iso(t), "h3_cell": [], "region": [], "lat_deg": [],
                  "lon_deg": [], "visible": [], "status": []}
     r = ctx.positions(t)["r"]
