@@ -14,9 +14,11 @@ Two sets of mutants:
   swapped.  A mutant that leaves the module's meaning unchanged (an equivalent mutant) counts
   as a survivor: the kill rate is a lower bound.
 
-Each mutant is written into a private copy of ``src/`` and the tests of its module run against
-it (``PYTHONPATH``), stopping at the first failure, with a timeout; a failure or a timeout is a
-kill.  Usage (``make mutation``)::
+Each mutant is written into a private snapshot of ``src/`` and ``tests/`` (taken at the start,
+so editing the tree meanwhile changes nothing), and the tests of its module run there against
+it (``PYTHONPATH``), stopping at the first failure, with a timeout, with a fixed hypothesis
+seed; a failure or a timeout is a kill.  The tests must pass on the unmutated snapshot first.
+Usage (``make mutation``)::
 
     python scripts/mutation.py [--sample N] [--seed S] [--workers 2]
 
@@ -44,7 +46,8 @@ SRC = ROOT / "src"
 POLICY_TESTS = ["tests/test_policy_mechanisms.py", "tests/test_policy_properties.py",
                 "tests/test_policy_cli.py", "tests/test_policy_detection.py",
                 "tests/test_policy_time.py", "tests/test_policy_rules.py",
-                "tests/test_policy_registration.py", "-k", "not builtin_variant"]
+                "tests/test_policy_registration.py", "tests/test_policy_input.py",
+                "-k", "not builtin_variant"]
 AUDIT_TESTS = ["tests/test_controlplane_audit.py", "-k", "chain or editing or deleting"]
 #: the modules mutated, and the tests that guard each
 TARGETS = {f"leotwin/policy/{m}.py": POLICY_TESTS
@@ -226,8 +229,11 @@ def run_one(m: Mutant, workdir: Path) -> tuple[Mutant, bool, float]:
     env = {**os.environ, "PYTHONPATH": str(src), "PYTHONDONTWRITEBYTECODE": "1"}
     t0 = time.perf_counter()
     try:
+        # a fixed hypothesis seed: the property tests draw the same examples for every
+        # mutant and every run, so the kill rate is reproducible
         done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p",
-                               "no:cacheprovider", "--no-header", *tests], cwd=ROOT, env=env,
+                               "no:cacheprovider", "--no-header", "--hypothesis-seed=12",
+                               *tests], cwd=workdir, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               timeout=TIMEOUT_S)
         killed = done.returncode != 0
@@ -253,9 +259,16 @@ def main() -> int:
           f"{args.workers} workers", flush=True)
     dirs = []
     for _ in range(args.workers):
+        # a snapshot of the sources *and* the tests: editing either while the run goes on
+        # must not change what is measured
         d = Path(tempfile.mkdtemp(prefix="leotwin-mutation-"))
         shutil.copytree(SRC / "leotwin", d / "src" / "leotwin",
                         ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(ROOT / "tests", d / "tests",
+                        ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
+        shutil.copy(ROOT / "pyproject.toml", d / "pyproject.toml")
+        for extra in ("examples", "docs/examples"):  # files the tests read
+            shutil.copytree(ROOT / extra, d / extra)
         dirs.append(d)
     free = list(dirs)
     t0 = time.perf_counter()

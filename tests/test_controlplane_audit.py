@@ -201,11 +201,16 @@ def test_deleting_a_row_breaks_the_chain(tmp_path):
 
 # --- one decision path ----------------------------------------------------------------------
 
-def test_api_and_runner_decide_alike_on_every_terminal_and_instant(tmp_path):
+@pytest.mark.parametrize("isl, mask, network_reason", [
+    ("plus-grid", 60, "NO_SATELLITE_IN_VIEW"),  # gaps in view at a 60° mask
+    ("none", 25, "NO_PATH_TO_GATEWAY"),  # bent pipe: satellites that see no gateway
+])
+def test_api_and_runner_decide_alike_on_every_terminal_and_instant(tmp_path, isl, mask,
+                                                                   network_reason):
     """≥ 1,000 (terminal, place, time) triples: every decision of a run of the small scenario
     (detection left out: the API knows only the log, not a run's detections) asked of the API;
-    same allowed, same reasons (NO_SATELLITE_IN_VIEW included), and for the routed terminal the
-    same serving satellite and gateway."""
+    same allowed, same reasons (NO_SATELLITE_IN_VIEW and NO_PATH_TO_GATEWAY included), and for
+    the routed terminal the same serving satellite and gateway."""
     import numpy as np
     import pyarrow.parquet as pq
     import yaml
@@ -217,7 +222,8 @@ def test_api_and_runner_decide_alike_on_every_terminal_and_instant(tmp_path):
     doc["time"]["duration"] = "60m"
     doc["policy"].pop("detection")
     doc["outputs"] = {"positions": False, "report": False}
-    doc["ground"]["min_elevation_deg"] = 60  # gaps in view, so NO_SATELLITE_IN_VIEW occurs
+    doc["ground"]["min_elevation_deg"] = mask
+    doc["network"]["isl"] = isl
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(doc))
     run_scenario(load_scenario(path), tmp_path / "run")
@@ -244,7 +250,7 @@ def test_api_and_runner_decide_alike_on_every_terminal_and_instant(tmp_path):
             assert (a["serving_satellite"], a["gateway"]) == (r["serving_sat"], r["gateway"])
             routed += a["gateway"] is not None
     # the comparison exercised policy and network reasons alike
-    assert {"NO_SATELLITE_IN_VIEW", "NOT_WHITELISTED", "SPEED_CAP"} <= reasons_seen
+    assert {network_reason, "NOT_WHITELISTED", "SPEED_CAP"} <= reasons_seen
     assert sum(a["allowed"] for a in out) > 0 and routed > 5
 
 

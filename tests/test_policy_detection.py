@@ -120,3 +120,19 @@ def test_collateral_is_broken_down_by_reason():
     # residential plan from 00:30 on (3 of 12)
     assert by == {"NOT_WHITELISTED": 3 / 12, "IN_MOTION_NOT_ALLOWED": 3 / 12}
     assert m["collateral_civilian"] == 3 / 12
+
+
+@pytest.mark.parametrize("count, detected", [(5, True), (4, False)])
+def test_a_cluster_of_exactly_min_terminals_is_detected(count, detected):
+    """``cluster``: at least ``min_terminals`` within ``radius_km`` of each other."""
+    doc = PolicyFile.model_validate({
+        "terminals": [{"id": f"C{k}"} for k in range(count)],
+        "policy": {"detection": [{"rule": "cluster", "minutes": 0, "min_terminals": 5,
+                                  "radius_km": 5}]}})
+    grid = TimeGrid.from_span(START, "10m", "5m")
+    # within ~1.1 km of one another, around Kyiv
+    lat = KYIV[0] + 0.01 * np.arange(count) / count
+    lon = np.full(count, KYIV[1])
+    run = run_policy(PolicyEngine(doc), [f"C{k}" for k in range(count)], grid, lat, lon)
+    assert (len(run.deactivations) == count) is detected
+    assert bool(run.deactivations) is detected

@@ -127,3 +127,43 @@ def test_the_builtin_variant_leaves_out_whom_the_rules_leave_out(variant_run):
     assert share["SHOP-"] == (36, pytest.approx(1 - half * 2 / 12))  # 2 in 12 over 10
     log = pq.read_table(variant_run / "policy_log.parquet").to_pylist()
     assert sum(r["id"].startswith("register-") for r in log) > 300
+
+
+def test_a_registration_is_pending_from_the_instant_it_is_granted():
+    from leotwin.policy.state import as_of, in_force
+
+    e = _engine([{"id": "T"}], [("T", T0, True)])
+    doc = e.doc
+    assert as_of(doc, T0).pending_registrations == {"T": T0 + 48 * H}
+    assert as_of(doc, T0 - 1).pending_registrations == {}
+    assert as_of(doc, T0 + 48 * H).pending_registrations == {}
+    # in_force lists the registration only once processed
+    assert "r0" not in [x.id for x in in_force(doc, T0 + 47 * H)]
+    assert "r0" in [x.id for x in in_force(doc, T0 + 48 * H)]
+
+
+def test_a_country_without_an_iso_code_has_its_name_as_canonical_spelling():
+    from leotwin.ground.regions import countries
+    from leotwin.policy.places import RegionNames
+
+    nameless = next(r for r in countries().regions if not r.iso_a2)
+    assert RegionNames([]).canonical(nameless.name) == nameless.code == nameless.name
+
+
+def test_registering_without_saying_counts_as_presenting_the_device():
+    people = [{"id": f"T{k}", "owner": "ola"} for k in range(3)]
+    log = [{"id": f"x{k}", "requested_at": T0 + k * H, "requested_by": "x", "decided_by": "y",
+            "decision": "granted", "change": {"register": {"terminal": f"T{k}",
+                                                             "region": "UA"}}}
+           for k in range(3)]
+    e = _engine(people, [], extra=log)
+    assert all(_allowed(e, f"T{k}") for k in range(3))  # 3 with the device
+
+
+def test_rules_taking_effect_at_the_instant_of_a_registration_apply_to_it():
+    rules_at = {"id": "rules3", "requested_at": T0, "requested_by": "x", "decided_by": "y",
+                "decision": "granted", "sequence": -1,
+                "change": {"registration_rules": {"region": "UA", "processing_hours": 5}}}
+    e = _engine([{"id": "T"}], [("T", T0, True)], rules=False, extra=[rules_at])
+    assert not _allowed(e, "T", T0 + 4 * H)
+    assert _allowed(e, "T", T0 + 5 * H)

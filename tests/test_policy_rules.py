@@ -9,14 +9,16 @@ import textwrap
 import h3
 import pytest
 
-from leotwin.errors import InputError
 from leotwin.policy import PolicyEngine, load_policy
 from leotwin.policy.schema import PolicyFile
 from leotwin.timegrid.grid import parse_time
 
 KYIV = (50.45, 30.52)
+
+
 WHEN = parse_time("2026-03-01T00:00:00Z")
-#: two overlapping zones around Kyiv: "big" declared first, "small" inside it
+
+
 ZONES = {"big": {"polygon": [[29.5, 49.5], [31.5, 49.5], [31.5, 51.5], [29.5, 51.5],
                              [29.5, 49.5]]},
          "small": {"polygon": [[30.3, 50.3], [30.7, 50.3], [30.7, 50.6], [30.3, 50.6],
@@ -110,8 +112,6 @@ def test_reactivate_restores_service():
         {"TERMINAL_DEACTIVATED"}
 
 
-# --- strict input ---------------------------------------------------------------------------
-
 def _file(tmp_path, body: str):
     path = tmp_path / "p.yaml"
     path.write_text(textwrap.dedent(body))
@@ -128,104 +128,159 @@ ENTRY = """
 """
 
 
-def test_a_duplicate_key_is_refused_with_both_lines(tmp_path):
-    path = _file(tmp_path, """
+def test_a_zone_file_is_found_next_to_the_policy_wherever_it_runs(tmp_path, monkeypatch):
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "kyiv.geojson").write_text(
+        '{"type": "Polygon", "coordinates": [[[30.3, 50.3], [30.7, 50.3], [30.7, 50.6], '
+        '[30.3, 50.6], [30.3, 50.3]]]}')
+    path = folder / "p.yaml"
+    path.write_text(textwrap.dedent("""
+    regions: {kyiv: {geojson: kyiv.geojson}}
+    terminals: [{id: T}]
     policy:
       log:
-        - id: a
-          requested_at: 2026-01-01
-          requested_by: x
-          decided_by: y
-          decision: granted
-          decision: refused
-          change: {set_status: {region: UA, status: inactive}}
-    """)
-    with pytest.raises(InputError, match=r"key 'decision' appears twice .*line 8") as info:
-        load_policy(path)
-    assert info.value.line == 9
+    """) + ENTRY.format(id="k", change="{set_status: {region: kyiv, status: inactive}}"))
+    monkeypatch.chdir(tmp_path)  # not the policy's folder
+    e = PolicyEngine(load_policy(path))
+    assert _reasons(e) == {"REGION_INACTIVE"}
+    assert _reasons(e, place=(49.84, 24.03)) == set()  # Lviv, outside the zone
 
 
-@pytest.mark.parametrize("body, needle", [
-    ("policy:\n  log:\n" + ENTRY.format(id="o", change="{override: {region: IR}}"),
-     "cannot take effect"),
-    ("policy:\n  log:\n" + ENTRY.format(
-        id="c", change="{set_cells: {cells: ['831e6cfffffffff'], status: blacklisted}}"),
-     "resolution 3"),
-    ("policy:\n  log:\n" + ENTRY.format(
-        id="c", change="{set_cells: {cells: ['not-a-cell'], status: blacklisted}}"),
-     "not a valid H3 cell id"),
-    ("regions: {z: {polygon: [[30, 95], [31, 50], [32, 50], [30, 95]]}}\npolicy: {}\n",
-     "outside lon"),
-    ("regions: {z: {polygon: [[30, 50], [31, 50], [30, 50]]}}\npolicy: {}\n",
-     "at least 3 distinct"),
-    ("regions: {z: {cells: ['zzz']}}\npolicy: {}\n", "not a valid H3 cell id"),
-    ("terminals: [{id: A}, {id: A}]\npolicy: {}\n", "terminal id 'A' is declared twice"),
-    ("policy:\n  accounts: [{id: a}, {id: a}]\n", "account id 'a' is declared twice"),
-    ("policy:\n  log:\n" + ENTRY.format(id="a", change="{set_status: {region: UA, "
-                                                       "status: inactive}}")
-     + ENTRY.format(id="b", change="{set_status: {region: UKR, status: active}}"),
-     "set set_status UA differently at the same instant"),
-])
-def test_policy_that_cannot_take_effect_is_an_error(tmp_path, body, needle):
-    with pytest.raises(InputError, match=needle):
-        load_policy(_file(tmp_path, body))
+def test_a_cell_can_switch_service_on_inside_an_inactive_country():
+    cell = h3.latlng_to_cell(*KYIV, 5)
+    e = _engine([{"set_status": {"region": "UA", "status": "inactive"}},
+                 {"set_cells": {"cells": [cell], "status": "active"}}], [{"id": "T"}])
+    assert _reasons(e) == set()
+    near = (KYIV[0] + 0.3, KYIV[1] + 0.3)
+    assert _reasons(e, place=near) == {"REGION_INACTIVE"}
+    e2 = _engine([{"set_cells": {"cells": [cell], "status": "inactive"}}], [{"id": "T"}])
+    assert _reasons(e2) == {"REGION_INACTIVE"}  # a cell's own status, not "blacklisted"
 
 
-def test_an_override_where_something_is_not_licensed_is_fine(tmp_path):
-    body = ("policy:\n  log:\n"
-            + ENTRY.format(id="ir", change="{set_status: {region: IR, status: not_licensed}}")
-            + ENTRY.format(id="o", change="{override: {region: IR}}"))
-    assert load_policy(_file(tmp_path, body)).warnings == []
+def test_an_override_lifts_only_its_own_region():
+    e = _engine([{"set_status": {"region": "IR", "status": "not_licensed"}},
+                 {"set_status": {"region": "SD", "status": "not_licensed"}},
+                 {"override": {"region": "IR", "accounts": ["civil"]}}],
+                terminals=[{"id": "T", "account": "civil"}, {"id": "U", "account": "other"}],
+                accounts=[{"id": "civil"}, {"id": "other"}])
+    tehran, khartoum = (35.69, 51.39), (15.5, 32.5)
+    assert _reasons(e, "T", tehran) == set()
+    assert _reasons(e, "U", tehran) == {"REGION_NOT_LICENSED"}
+    assert _reasons(e, "T", khartoum) == {"REGION_NOT_LICENSED"}
+    # an unknown terminal is never covered by an override
+    assert _reasons(e, "X", tehran) == {"REGION_NOT_LICENSED", "UNKNOWN_TERMINAL"}
 
 
-def test_suspicious_policy_is_a_warning(tmp_path):
-    body = ("regions: {PL: {polygon: [[20, 50], [21, 50], [21, 51], [20, 50]]}}\n"
-            "policy:\n  log:\n"
-            + ENTRY.format(id="r", change="{reactivate: {terminal: T}}")
-            + ENTRY.format(id="s", change="{speed_cap: {region: UA}}")
-            + """        - {id: late, requested_at: 2026-01-01, effective_at: 2026-01-02,
-           decided_at: 2026-01-05, requested_by: x, decided_by: y, decision: granted,
-           change: {whitelist: {region: UA}}}
-""")
-    loaded = load_policy(_file(tmp_path, body))
-    text = "\n".join(loaded.warnings)
-    assert "zone 'PL' has the name of a country (Poland)" in text
-    assert "log entry 'r' (reactivate) changes nothing" in text
-    assert "log entry 's' (speed_cap) changes nothing" in text
-    assert "'late' was granted at 2026-01-05T00:00:00Z, after the 2026-01-02" in text
-    assert len(loaded.warnings) == 4
-    assert all(w.startswith(str(loaded.source)) for w in loaded.warnings)
+def test_unknown_terminals_are_not_exempt_from_land_in_motion_bans():
+    e = _engine([{"in_motion_ban": {"region": "JP"}}], [{"id": "SHIP", "plan": "maritime"}])
+    tokyo = (35.68, 139.76)
+    assert _reasons(e, "SHIP", tokyo, speed=40) == set()  # maritime: exempt
+    assert _reasons(e, "NOBODY", tokyo, speed=40) == {"IN_MOTION_NOT_ALLOWED",
+                                                      "UNKNOWN_TERMINAL"}
 
 
-@pytest.mark.parametrize("name, text, needle", [
-    ("o.csv", "OBJECT_NAME,EPOCH,EPOCH\nX,2026-01-01T00:00:00,2026-01-02T00:00:00\n",
-     "column 'EPOCH' appears twice"),
-    ("o.kvn", "CCSDS_OMM_VERS = 2.0\nOBJECT_NAME = X\nEPOCH = 2026-01-01T00:00:00\n"
-              "EPOCH = 2026-01-02T00:00:00\n", "key EPOCH appears twice"),
-    ("o.json", '[{"OBJECT_NAME": "X", "EPOCH": "2026-01-01T00:00:00", '
-               '"EPOCH": "2026-01-02T00:00:00"}]', "key 'EPOCH' appears twice"),
-    ("o.xml", "<ndm><omm><body><segment><metadata><OBJECT_NAME>X</OBJECT_NAME>"
-              "<OBJECT_NAME>Y</OBJECT_NAME></metadata></segment></body></omm></ndm>",
-     "<OBJECT_NAME> appears twice"),
-])
-def test_duplicate_keys_are_refused_in_every_omm_format(tmp_path, name, text, needle):
-    from leotwin.orbits import load_omm
+def test_the_explanation_names_every_country_including_the_first():
+    from leotwin.ground.regions import countries
 
-    path = tmp_path / name
-    path.write_text(text)
-    with pytest.raises(InputError, match=needle):
-        load_omm(path)
+    first = countries().regions[0]
+    point = first.geometry.representative_point()
+    e = _engine([{"set_status": {"region": first.iso_a2 or first.code,
+                                 "status": "inactive"}}], [{"id": "T"}])
+    text = e.explain("T", point.y, point.x, 0, 0, WHEN)["explanation"]
+    assert f"at {first.name}," in text and "service is not enabled in " + first.name in text
 
 
-def test_duplicate_csv_columns_and_geojson_keys_are_refused(tmp_path):
-    from leotwin.ground.regions import load_geojson_region
-    from leotwin.ground.sites import load_sites_csv
+def test_a_plan_without_in_motion_use_denies_motion():
+    e = PolicyEngine(PolicyFile.model_validate({
+        "terminals": [{"id": "T", "plan": "fleet"}],
+        "policy": {"plans": {"fleet": {"max_speed_kmh": 50}}}}))
+    assert _reasons(e, speed=30) == {"IN_MOTION_NOT_ALLOWED"}
+    assert _reasons(e, speed=5) == set()
 
-    csv_path = tmp_path / "s.csv"
-    csv_path.write_text("id,lat_deg,lon_deg,lat_deg\nA,50,30,51\n")
-    with pytest.raises(InputError, match="column 'lat_deg' appears twice"):
-        load_sites_csv(csv_path)
-    gj = tmp_path / "z.geojson"
-    gj.write_text('{"type": "Polygon", "type": "Point", "coordinates": []}')
-    with pytest.raises(InputError, match="key 'type' appears twice"):
-        load_geojson_region(gj)
+
+def test_boundaries_of_motion_caps_and_registration_are_inclusive():
+    """At exactly the in-motion threshold, a cap or the time of registration the terminal is
+    allowed (a rule denies only above a cap, and from its instant on)."""
+    e = _engine([{"speed_cap": {"region": "UA", "max_kmh": 75}},
+                 {"altitude_cap": {"region": "UA", "max_m": 500}}],
+                [{"id": "HOME", "plan": "residential"}, {"id": "CAR", "plan": "roam"}])
+    threshold = e.threshold
+    assert _reasons(e, "HOME", speed=threshold) == set()
+    assert _reasons(e, "HOME", speed=threshold + 0.01) == {"IN_MOTION_NOT_ALLOWED"}
+    assert _reasons(e, "CAR", speed=75.0) == set()
+    assert _reasons(e, "CAR", speed=75.01) == {"SPEED_CAP"}
+    assert e.explain("CAR", *KYIV, 500.0, 0, WHEN)["allowed"]
+    assert e.explain("CAR", *KYIV, 500.01, 0, WHEN)["reasons"] == ["ALTITUDE_CAP"]
+    reg = PolicyEngine(PolicyFile.model_validate({"terminals": [
+        {"id": "NEW", "registered_at": WHEN}], "policy": {}}))
+    assert _reasons(reg, "NEW", t=WHEN) == set()
+    assert _reasons(reg, "NEW", t=WHEN - 1) == {"UNKNOWN_TERMINAL"}
+
+
+def test_a_change_applies_from_its_nanosecond_on():
+    e = _engine([], [{"id": "T"}])
+    late = PolicyEngine(PolicyFile.model_validate({"terminals": [{"id": "T"}], "policy": {
+        "log": [{"id": "off", "requested_at": WHEN, "requested_by": "x", "decided_by": "y",
+                 "decision": "granted",
+                 "change": {"set_status": {"region": "UA", "status": "inactive"}}}]}}))
+    assert _reasons(e) == set()
+    assert _reasons(late, t=WHEN - 1) == set()
+    assert _reasons(late, t=WHEN) == {"REGION_INACTIVE"}
+
+
+def test_the_first_terminal_of_the_registry_keeps_its_plan():
+    e = _engine([], [{"id": "FIRST", "plan": "roam"}, {"id": "SECOND", "plan": "roam"}])
+    # roam is capped at 160 km/h: index 0 of the registry as much as any other
+    assert _reasons(e, "FIRST", speed=170) == {"SPEED_CAP"}
+    assert _reasons(e, "SECOND", speed=170) == {"SPEED_CAP"}
+
+
+def test_the_open_sea_takes_the_default_status_whatever_the_last_country_has():
+    from leotwin.ground.regions import countries
+
+    last = countries().regions[-1]
+    e = _engine([{"set_status": {"region": last.iso_a2 or last.code, "status": "inactive"}}],
+                [{"id": "T"}])
+    atlantic = (30.0, -40.0)
+    assert e.countries.lookup([atlantic[0]], [atlantic[1]])[0] == -1
+    assert _reasons(e, place=atlantic) == set()
+
+
+def test_unknown_terminals_are_not_in_the_test_programme_and_plans_exempt_as_documented():
+    e = _engine([{"set_status": {"region": "UA", "status": "test"}}], [{"id": "T"}])
+    assert _reasons(e, "NOBODY") == {"REGION_INACTIVE", "UNKNOWN_TERMINAL"}
+    ban = _engine([{"in_motion_ban": {"region": "JP"}}],
+                  [{"id": "PLANE", "plan": "aviation"}, {"id": "SHIP", "plan": "maritime"},
+                   {"id": "GOV", "plan": "government"}])
+    tokyo = (35.68, 139.76)
+    assert _reasons(ban, "PLANE", tokyo, speed=300) == set()
+    assert _reasons(ban, "SHIP", tokyo, speed=30) == set()
+    assert _reasons(ban, "GOV", tokyo, speed=30) == {"IN_MOTION_NOT_ALLOWED"}
+
+
+def test_an_explanation_gives_the_words_of_its_reasons_only():
+    e = _engine([{"speed_cap": {"region": "UA", "max_kmh": 75}}], [{"id": "T", "plan": "roam"}])
+    text = e.explain("T", *KYIV, 0, 100, WHEN)["explanation"]
+    assert "exceeds the cap of 75 km/h" in text
+    assert "not in the registry" not in text and "satellite" not in text
+
+
+def test_assigning_a_payer_adds_to_the_accounts_payers_unless_it_replaces_them():
+    e = _engine([{"assign_payer": {"account": "acc", "payer": "p2"}},
+                 {"funding": {"payer": "p1", "status": "suspended"}}],
+                [{"id": "T", "account": "acc"}], accounts=[{"id": "acc", "payers": ["p1"]}])
+    assert e.state_at(WHEN).account_payers["acc"] == ["p1", "p2"]
+    assert _reasons(e) == set()  # p2 still pays
+    e2 = _engine([{"assign_payer": {"account": "acc", "payer": "p1", "replace": True}},
+                  {"funding": {"payer": "p1", "status": "suspended"}}],
+                 [{"id": "T", "account": "acc"}], accounts=[{"id": "acc", "payers": ["p2"]}])
+    assert _reasons(e2) == {"FUNDING_SUSPENDED"}
+
+
+def test_the_initial_state_resolves_names_on_its_own():
+    from leotwin.policy.state import initial_state
+
+    doc = PolicyFile.model_validate({"terminals": [{"id": "T", "whitelisted": ["Ukraine"]}],
+                                     "policy": {}})
+    assert initial_state(doc).registered == {"T": {"UA"}}

@@ -148,3 +148,31 @@ def test_the_past_never_changes(log, t1, dt):
         a = PolicyEngine(later).explain("A", *place, 0, 120, t1)
         b = PolicyEngine(then).explain("A", *place, 0, 120, t1)
         assert a == b
+
+
+def test_each_view_says_what_it_answers():
+    from leotwin.policy.state import describe_view
+
+    t, k = T0 + 3 * H, T0 + 7 * H
+    assert describe_view(t, None, "granted") == (
+        "what was in force at 2026-02-01T03:00:00Z, as known then (later decisions never "
+        "change it)")
+    assert describe_view(t, t, "granted") == describe_view(t, None, "granted")
+    assert describe_view(t, k, "granted").startswith(
+        "the state at 2026-02-01T03:00:00Z as known at 2026-02-01T07:00:00Z")
+    assert describe_view(t, None, "requested").startswith("as requested: every grant ever "
+                                                          "granted")
+    assert describe_view(t, k, "requested").startswith(
+        "as requested: every grant decided by 2026-02-01T07:00:00Z")
+    with pytest.raises(ValueError, match="unknown view"):
+        as_of(_doc([]), t, view="wished")  # type: ignore[arg-type]
+
+
+def test_disabling_an_override_removes_exactly_that_override():
+    over = {"override": {"region": "IR", "accounts": ["a"]}}
+    off = {"override": {"region": "IR", "accounts": ["a"], "enabled": False}}
+    other = {"override": {"region": "IR", "plans": ["roam"]}}
+    doc = _doc([_entry("1", over, T0, sequence=0), _entry("2", other, T0, sequence=1),
+                _entry("3", off, T0 + H, sequence=2)])
+    assert len(as_of(doc, T0).overrides) == 2
+    assert as_of(doc, T0 + H).overrides == [("IR", None, frozenset({"roam"}))]

@@ -156,7 +156,26 @@ class VisibilityIndex:
         si, gi = self.candidates(sat_ecef)
         return _exact(_columns(sat_ecef), self._site_xyz, self._up_xyz, self.sin_mask, si, gi)
 
+    def highest(self, sat_ecef: np.ndarray) -> np.ndarray:
+        """The satellite each site sees highest, (M,) int64, −1 where none (ties: the lowest
+        satellite index) — the ``highest-elevation`` assignment at a slot start
+        (``network.access``)."""
+        si, gi, el, _ = self.pairs(sat_ecef)
+        return highest_by_site(si, gi, el, len(self.site_ecef))
+
     def counts(self, sat_ecef: np.ndarray) -> np.ndarray:
         """Number of satellites each site sees, (M,)."""
         _, gi, _, _ = self.pairs(sat_ecef)
         return np.bincount(gi, minlength=len(self.site_ecef))
+
+
+def highest_by_site(si: np.ndarray, gi: np.ndarray, el: np.ndarray, m: int) -> np.ndarray:
+    """Per site (0 … m−1) the satellite of pairs (``si``, ``gi``, elevation ``el``) with the
+    highest elevation, the lowest satellite index on a tie; −1 for a site in no pair."""
+    out = np.full(m, -1, dtype=np.int64)
+    if len(gi):
+        order = np.lexsort((si, -np.asarray(el), gi))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = gi[order][1:] != gi[order][:-1]
+        out[gi[order][first]] = si[order][first]
+    return out

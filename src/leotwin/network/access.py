@@ -11,6 +11,10 @@
   1.5, an assumption: real routes are longer than the geodesic) travelled at 2/3 c (glass, n ≈
   1.47).  In the graph it is a length of vacuum-equivalent km: gc × stretch × 1.5.
 * Each terminal exits at its PoP: the nearest by great circle, or one given per terminal.
+* Paths are searched from each routed terminal (:meth:`AccessNetwork.step`), or read from one
+  reverse search per PoP and instant (:meth:`AccessNetwork.pop_tree`), which serves any
+  number of terminals: the control plane's decisions, and the runner's NO_PATH_TO_GATEWAY for
+  every terminal (:meth:`AccessNetwork.reaches_pop`).
 
 RTT = 2 × path length / c: propagation only.  Scheduling, queueing and processing are not in it
 (measured medians are 10–20 ms higher; see the fidelity table in benchmarks/RESULTS.md).
@@ -178,6 +182,21 @@ class AccessNetwork:
                               return_predecessors=True)
         return dist, pred
 
+    def reaches_pop(self, core: tuple[np.ndarray, np.ndarray, np.ndarray],
+                    serving: np.ndarray, pop_of: np.ndarray) -> np.ndarray:
+        """For any terminals (not only this network's): whether a path leads from each one's
+        serving satellite (index, −1 for none) to its PoP (index) over this instant's
+        :meth:`core_edges` — one :meth:`pop_tree` per PoP.  True where no satellite serves
+        (that is NO_SATELLITE_IN_VIEW, not NO_PATH_TO_GATEWAY)."""
+        serving = np.asarray(serving, dtype=np.int64)
+        ok = serving < 0
+        served = ~ok
+        for p in np.unique(pop_of[served]):
+            dist, _ = self.pop_tree(core, int(p))
+            sel = served & (pop_of == p)
+            ok[sel] = np.isfinite(dist[serving[sel]])
+        return ok
+
     def step(self, r: np.ndarray, time_ns: int, new_slot: bool,
              core: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
              trees: dict[int, tuple[np.ndarray, np.ndarray]] | None = None) -> AccessStep:
@@ -189,10 +208,7 @@ class AccessNetwork:
         terminal; on an exact tie of two paths the one chosen may differ)."""
         v = self.n + self.t + self.g + self.p
         rows, cols, w = core if core is not None else self.core_edges(r)
-        ts, tt, tel, trng = self.term_index.pairs(r)
-        visible: dict[int, dict[int, tuple[float, float]]] = {}
-        for s, k, e, d in zip(ts, tt, tel, trng, strict=True):
-            visible.setdefault(int(k), {})[int(s)] = (float(e), float(d))
+        visible = self._visible(r)
         to_pop: dict[int, np.ndarray] | None = None
         if trees is not None:
             to_pop = {p: tree[0] for p, tree in trees.items()}
@@ -247,6 +263,23 @@ class AccessNetwork:
                     node = pred[row, node]
                 paths[k] = hops[::-1]
         return AccessStep(self.serving.copy(), length, gateway, paths)
+
+    def choose(self, r: np.ndarray, to_pop: dict[int, np.ndarray] | None = None
+               ) -> np.ndarray:
+        """The satellite the rule assigns each terminal at a slot start (−1: none), without
+        changing this network's state; ``to_pop``: each PoP's distances (``pop_tree``), for
+        ``least-latency``."""
+        fresh = self.for_terminals(self.terminals)
+        fresh._assign(fresh._visible(r), True, to_pop)
+        return fresh.serving.copy()
+
+    def _visible(self, r: np.ndarray) -> dict[int, dict[int, tuple[float, float]]]:
+        """Terminal → {satellite: (elevation deg, range km)} above the mask."""
+        ts, tt, tel, trng = self.term_index.pairs(r)
+        visible: dict[int, dict[int, tuple[float, float]]] = {}
+        for s, k, e, d in zip(ts, tt, tel, trng, strict=True):
+            visible.setdefault(int(k), {})[int(s)] = (float(e), float(d))
+        return visible
 
     def _assign(self, visible: dict[int, dict[int, tuple[float, float]]], new_slot: bool,
                 to_pop: dict[int, np.ndarray] | None) -> None:

@@ -121,7 +121,9 @@ def check_meaning(loaded: LoadedPolicy) -> None:
         if target is None:
             continue
         key = (target, entry.effective, entry.sequence)
-        value = body.model_dump_json()
+        # the value it sets, regions spelt canonically (UA and UKR set the same thing)
+        value = body.model_copy(update={"region": names.canonical(body.region)}
+                                if hasattr(body, "region") else {}).model_dump_json()
         if key in slots and slots[key][1] != value:
             other = slots[key][0]
             raise InputError(

@@ -121,9 +121,10 @@ class RunInputs:
     regions: list[Region]
     cells: list[CellSet]
     plan: Plan
-    access: AccessNetwork | None  # the routed terminals' access network
+    access: AccessNetwork | None  # the routed terminals' access network (None: no terminals)
     rtt_ids: list[str]
     rtt_pos: np.ndarray  # (R,) index of each routed terminal among all
+    pop_of: np.ndarray  # (K,) every terminal's PoP (nearest by great circle)
 
 
 def assemble(loaded: LoadedScenario) -> RunInputs:
@@ -142,21 +143,28 @@ def assemble(loaded: LoadedScenario) -> RunInputs:
     mask = s.ground.min_elevation_deg
     rtt_ids = list(s.network.rtt_terminals)
     plan = Plan(sats, grid, cells, mask, lat, lon, alt_m / 1000.0, np.full(k, mask),
-                bool(rtt_ids) or s.outputs.positions, s.outputs.positions)
+                k > 0 or s.outputs.positions, s.outputs.positions)
     access = None
     index = {t.id: j for j, t in enumerate(terminals)}
     rtt_pos = np.array([index[r] for r in rtt_ids], dtype=np.int64)
-    if rtt_ids:
-        sites = GroundSites(rtt_ids, lat[rtt_pos], lon[rtt_pos], alt_m[rtt_pos] / 1000.0,
-                            np.full(len(rtt_pos), mask))
+    pop_of = np.zeros(k, dtype=np.int64)
+    if k:
+        # the routed terminals' network (or one terminal's, for the gateways, ISLs and PoPs
+        # when none is routed); every terminal's PoP, for NO_PATH_TO_GATEWAY
+        routed = rtt_pos if rtt_ids else np.array([0])
+        sites = GroundSites([terminals[j].id for j in routed], lat[routed], lon[routed],
+                            alt_m[routed] / 1000.0, np.full(len(routed), mask))
         gw = gateways(None if s.ground.gateways == "bundled" else loaded.path(s.ground.gateways))
         pp = pops(None if s.ground.pops == "bundled" else loaded.path(s.ground.pops))
         access = AccessNetwork(len(sats), sites, gw, pp, edges, rule=s.network.rule,
                                fibre_stretch=s.network.fibre_stretch,
                                slot_period_s=s.network.slot_period_s,
                                slot_offset_s=s.network.slot_offset_s)
+        everyone = GroundSites([t.id for t in terminals], lat, lon, alt_m / 1000.0,
+                               np.full(k, mask))
+        pop_of = access.for_terminals(everyone).pop_of
     return RunInputs(sats, terminals, speeds, lat, lon, alt_m, engine, regions, cells, plan,
-                     access, rtt_ids, rtt_pos)
+                     access, rtt_ids, rtt_pos, pop_of)
 
 
 def scenario_engine(loaded: LoadedScenario) -> PolicyEngine:

@@ -53,6 +53,9 @@ class Chunk:
     in_view: np.ndarray  # (t, K) bool
     r: np.ndarray | None  # (N, t, 3) ITRF km when the parent needs positions
     v: np.ndarray | None = None  # (N, t, 3) ITRF km/s when positions are written
+    #: (t, K) the satellite each terminal sees highest, −1 where none (its serving satellite
+    #: under ``highest-elevation`` at a slot start, ``network.access``)
+    highest: np.ndarray | None = None
 
 
 def compute_chunk(bounds: tuple[int, int], plan: Plan | None = None) -> Chunk:
@@ -67,11 +70,11 @@ def compute_chunk(bounds: tuple[int, int], plan: Plan | None = None) -> Chunk:
         counter = CellCounter(cells, plan.mask_deg)
         tallies.append(counter.tally_block(r, len(plan.sats), CoverageTally(len(cells))))
     k = len(plan.term_lat)
-    in_view = np.zeros((sub.count, k), dtype=bool)
+    highest = np.full((sub.count, k), -1, dtype=np.int32)
     if k:
         site = geodetic_to_ecef(plan.term_lat, plan.term_lon, plan.term_alt_km)
         index = VisibilityIndex(site, enu_basis(plan.term_lat, plan.term_lon)[2], plan.term_mask)
         for t in range(sub.count):
-            in_view[t] = index.counts(r[:, t]) > 0
-    return Chunk(a, tallies, in_view, r if plan.keep_positions else None,
-                 eph.v_km_s if plan.keep_velocities else None)
+            highest[t] = index.highest(r[:, t])
+    return Chunk(a, tallies, highest >= 0, r if plan.keep_positions else None,
+                 eph.v_km_s if plan.keep_velocities else None, highest)

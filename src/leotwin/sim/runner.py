@@ -24,6 +24,7 @@ import numpy as np
 from leotwin.errors import InputError
 from leotwin.export import results as tables
 from leotwin.extras import require
+from leotwin.ground.sites import GroundSites
 from leotwin.io.atomic import atomic_directory
 from leotwin.network.access import slot_starts
 from leotwin.policy.run import PolicyRun, PolicyStepper, enforcement
@@ -85,11 +86,19 @@ def run_scenario(loaded: LoadedScenario, out: Path, *, backend: str = "serial",
                 now = int(grid.ns[t])
                 path_ok = np.ones(k, dtype=bool)
                 if access is not None:
-                    step = access.step(chunk.r[:, i], now, bool(starts[t]))
+                    r_now = chunk.r[:, i]
+                    core = access.core_edges(r_now)
                     # NO_PATH_TO_GATEWAY: a satellite serves, but no path leads from it to
-                    # a gateway and the PoP (no satellite at all is NO_SATELLITE_IN_VIEW)
-                    path_ok[inputs.rtt_pos] = np.isfinite(step.length_km) | (step.serving < 0)
-                    rtt.add(now, inputs.rtt_ids, step, sats, access)
+                    # a gateway and the PoP (no satellite at all is NO_SATELLITE_IN_VIEW).
+                    # Every terminal is judged with the satellite the rule chooses at this
+                    # instant, as at a slot start (as the control plane judges a decision)
+                    path_ok = access.reaches_pop(core, _serving(inputs, chunk, i, r_now, core),
+                                                 inputs.pop_of)
+                    if inputs.rtt_ids:  # the routed terminals: their own slot-held satellite
+                        step = access.step(r_now, now, bool(starts[t]), core=core)
+                        path_ok[inputs.rtt_pos] = (np.isfinite(step.length_km)
+                                                   | (step.serving < 0))
+                        rtt.add(now, inputs.rtt_ids, step, sats, access)
                 in_view_all[t] = chunk.in_view[i]
                 run.allowed[t], run.reasons[t] = stepper.step(
                     now, inputs.lat, inputs.lon, inputs.alt_m, inputs.speeds,
@@ -111,6 +120,21 @@ def run_scenario(loaded: LoadedScenario, out: Path, *, backend: str = "serial",
 
             write_report(tmp)
     return summary
+
+
+def _serving(inputs: RunInputs, chunk, i: int, r: np.ndarray, core) -> np.ndarray:
+    """Each terminal's serving satellite at instant ``i`` of ``chunk`` as the assignment rule
+    chooses it at a slot start: the highest one (computed in the chunk), or for
+    ``least-latency`` the one with the shortest path to the terminal's PoP."""
+    access = inputs.access
+    assert access is not None
+    if access.rule == "highest-elevation":
+        return chunk.highest[i]
+    net = access.for_terminals(GroundSites(
+        [t.id for t in inputs.terminals], inputs.lat, inputs.lon, inputs.alt_m / 1000.0,
+        np.full(len(inputs.terminals), inputs.plan.mask_deg)))
+    to_pop = {int(p): access.pop_tree(core, int(p))[0] for p in np.unique(inputs.pop_of)}
+    return net.choose(r, to_pop)
 
 
 def peak_rss_mib() -> float:
