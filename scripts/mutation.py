@@ -168,13 +168,13 @@ def generated(path: str) -> list[Mutant]:
         if line in docs or (allowed is not None and line not in allowed):
             return
         src_line = lines[line - 1]
-        if old not in src_line:
+        # which occurrence: the last that starts at or before the node's column (an operator
+        # precedes its right operand; ``not`` and constants start at the node itself)
+        before = [i for i in range(len(src_line))
+                  if src_line.startswith(old, i) and i <= node.col_offset]
+        if not before:
             return
-        # which occurrence: the one at or after the node's column
-        col, k, pos = node.col_offset, 0, src_line.find(old)
-        while pos != -1 and pos < col and src_line.find(old, pos + 1) != -1:
-            k, pos = k + 1, src_line.find(old, pos + 1)
-        out.append(Mutant(path, line, what, old, new, k))
+        out.append(Mutant(path, line, what, old, new, len(before) - 1))
 
     for node in ast.walk(tree):
         if isinstance(node, ast.Compare) and len(node.ops) == 1:

@@ -254,3 +254,17 @@ def test_log_entries_and_changes_cannot_be_edited_in_place():
         e.change.whitelist.required = False  # type: ignore[union-attr,misc]
     with pytest.raises(ValidationError):
         e.change.whitelist = None  # type: ignore[misc]
+
+
+def test_an_override_ending_as_its_region_becomes_unlicensed_cannot_take_effect(tmp_path):
+    body = """policy:
+  log:
+    - {id: o, requested_at: 2026-01-01, until: 2026-06-01, requested_by: x, decided_by: y,
+       decision: granted, change: {override: {region: IR}}}
+    - {id: ir, requested_at: 2026-06-01, requested_by: x, decided_by: y, decision: granted,
+       change: {set_status: {region: IR, status: not_licensed}}}
+"""
+    path = tmp_path / "p.yaml"
+    path.write_text(body)
+    with pytest.raises(InputError, match="cannot take effect"):
+        load_policy(path)

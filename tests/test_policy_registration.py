@@ -135,6 +135,8 @@ def test_a_registration_is_pending_from_the_instant_it_is_granted():
     e = _engine([{"id": "T"}], [("T", T0, True)])
     doc = e.doc
     assert as_of(doc, T0).pending_registrations == {"T": T0 + 48 * H}
+    assert as_of(doc, T0 + H, known_at=T0).pending_registrations == {"T": T0 + 48 * H}
+    assert as_of(doc, T0 + H, known_at=T0 - 1).pending_registrations == {}
     assert as_of(doc, T0 - 1).pending_registrations == {}
     assert as_of(doc, T0 + 48 * H).pending_registrations == {}
     # in_force lists the registration only once processed
@@ -167,3 +169,15 @@ def test_rules_taking_effect_at_the_instant_of_a_registration_apply_to_it():
     e = _engine([{"id": "T"}], [("T", T0, True)], rules=False, extra=[rules_at])
     assert not _allowed(e, "T", T0 + 4 * H)
     assert _allowed(e, "T", T0 + 5 * H)
+
+
+def test_a_rejected_company_registration_says_so_and_rules_end_at_their_until():
+    firm = [{"id": f"F{k:02d}", "owner": "acme", "owner_kind": "company"} for k in range(11)]
+    e = _engine(firm, [(t["id"], T0 + k * H, True) for k, t in enumerate(firm)])
+    assert "the limit for a company is 10" in e.explain("F10", *KYIV, 0, 0, AFTER)[
+        "explanation"]
+    ends = {"id": "rules4", "requested_at": "2026-02-01", "until": T0,
+            "requested_by": "x", "decided_by": "y", "decision": "granted",
+            "change": {"registration_rules": {"region": "UA"}}}
+    e2 = _engine([{"id": "T"}], [("T", T0, True)], rules=False, extra=[ends])
+    assert _allowed(e2, "T", T0)  # the rules ended at the instant it registered

@@ -284,3 +284,23 @@ def test_the_initial_state_resolves_names_on_its_own():
     doc = PolicyFile.model_validate({"terminals": [{"id": "T", "whitelisted": ["Ukraine"]}],
                                      "policy": {}})
     assert initial_state(doc).registered == {"T": {"UA"}}
+
+
+def test_an_override_by_plan_lifts_only_that_plan():
+    e = _engine([{"set_status": {"region": "IR", "status": "not_licensed"}},
+                 {"override": {"region": "IR", "plans": ["government"]}}],
+                [{"id": "GOV", "plan": "government"}, {"id": "CAR", "plan": "roam"}])
+    tehran = (35.69, 51.39)
+    assert _reasons(e, "GOV", tehran) == set()
+    assert _reasons(e, "CAR", tehran) == {"REGION_NOT_LICENSED"}
+
+
+def test_an_unknown_terminal_is_waitlisted():
+    e = _engine([{"set_status": {"region": "UA", "status": "waitlisted"}}], [{"id": "T"}])
+    assert _reasons(e, "NOBODY") == {"REGION_WAITLISTED", "UNKNOWN_TERMINAL"}
+
+
+def test_the_explanation_names_the_first_terminals_plan():
+    e = _engine([], [{"id": "FIRST", "plan": "residential"}])
+    text = e.explain("FIRST", *KYIV, 0, 40, WHEN)["explanation"]
+    assert "on the residential plan" in text

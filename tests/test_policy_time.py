@@ -176,3 +176,10 @@ def test_disabling_an_override_removes_exactly_that_override():
                 _entry("3", off, T0 + H, sequence=2)])
     assert len(as_of(doc, T0).overrides) == 2
     assert as_of(doc, T0 + H).overrides == [("IR", None, frozenset({"roam"}))]
+
+
+def test_an_entry_ends_at_its_until():
+    doc = _doc([_entry("off", INACTIVE, T0, until=T0 + H)])
+    assert as_of(doc, T0 + H - 1).status == {"UA": "inactive"}
+    assert as_of(doc, T0 + H).status == {}
+    assert [e.id for e in in_force(doc, T0 + H)] == []

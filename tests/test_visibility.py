@@ -121,3 +121,22 @@ def test_few_and_many_sites_give_the_same_pairs(m):
     assert np.array_equal(si, want_s) and np.array_equal(gi, want_g)
     assert np.allclose(el, elev[want_s, want_g], atol=1e-9)
     assert np.allclose(rng_km, np.linalg.norm(rho, axis=-1)[want_s, want_g], rtol=1e-12)
+
+
+def test_highest_by_site_equals_a_loop_over_pairs():
+    """The satellite each site sees highest (ties: the lowest index), against a plain loop."""
+    from leotwin.links.visibility import highest_by_site
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    si = rng.integers(0, 200, n)
+    gi = rng.integers(0, 60, n)
+    el = np.round(rng.uniform(25, 90, n), 1)  # rounded: ties happen
+    want = np.full(70, -1)
+    best = np.full(70, -np.inf)
+    for s, g, e in zip(si, gi, el, strict=True):
+        w = want[g]
+        if w < 0 or e > best[g] or (e == best[g] and s < w):
+            want[g], best[g] = s, e
+    np.testing.assert_array_equal(highest_by_site(si, gi, el, 70), want)
+    assert (want[60:] == -1).all()

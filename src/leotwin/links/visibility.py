@@ -174,8 +174,12 @@ def highest_by_site(si: np.ndarray, gi: np.ndarray, el: np.ndarray, m: int) -> n
     highest elevation, the lowest satellite index on a tie; −1 for a site in no pair."""
     out = np.full(m, -1, dtype=np.int64)
     if len(gi):
-        order = np.lexsort((si, -np.asarray(el), gi))
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = gi[order][1:] != gi[order][:-1]
-        out[gi[order][first]] = si[order][first]
+        el = np.asarray(el, dtype=np.float64)
+        best = np.full(m, -np.inf)
+        np.maximum.at(best, gi, el)
+        top = el == best[gi]
+        lowest = np.full(m, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(lowest, gi[top], np.asarray(si, dtype=np.int64)[top])
+        seen = np.isfinite(best)
+        out[seen] = lowest[seen]
     return out

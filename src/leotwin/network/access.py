@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import breadth_first_order, dijkstra
 
 from leotwin.errors import InputError
 from leotwin.geodesy import MEAN_EARTH_RADIUS_KM, enu_basis, geodetic_to_ecef
@@ -186,15 +186,24 @@ class AccessNetwork:
                     serving: np.ndarray, pop_of: np.ndarray) -> np.ndarray:
         """For any terminals (not only this network's): whether a path leads from each one's
         serving satellite (index, −1 for none) to its PoP (index) over this instant's
-        :meth:`core_edges` — one :meth:`pop_tree` per PoP.  True where no satellite serves
+        :meth:`core_edges` — one breadth-first search per PoP.  True where no satellite serves
         (that is NO_SATELLITE_IN_VIEW, not NO_PATH_TO_GATEWAY)."""
         serving = np.asarray(serving, dtype=np.int64)
         ok = serving < 0
         served = ~ok
-        for p in np.unique(pop_of[served]):
-            dist, _ = self.pop_tree(core, int(p))
+        pops = np.unique(pop_of[served])
+        if not pops.size:
+            return ok
+        v = self.n + self.t + self.g + self.p
+        rows, cols, w = core
+        back = csr_matrix((w, (rows, cols)), shape=(v, v)).T.tocsr()
+        for p in pops:
+            # reachability only (a breadth-first search): cheaper than distances
+            reached = np.zeros(v, dtype=bool)
+            reached[breadth_first_order(back, self._p0 + int(p), directed=True,
+                                        return_predecessors=False)] = True
             sel = served & (pop_of == p)
-            ok[sel] = np.isfinite(dist[serving[sel]])
+            ok[sel] = reached[serving[sel]]
         return ok
 
     def step(self, r: np.ndarray, time_ns: int, new_slot: bool,
