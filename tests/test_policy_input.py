@@ -3,35 +3,20 @@ what is wrong, changes that cannot take effect, and warnings for what is legal b
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
 from leotwin.errors import InputError
 from leotwin.policy import load_policy
 from leotwin.timegrid.grid import parse_time
+from policy_files import ENTRY, policy_file
 
 WHEN = parse_time("2026-03-01T00:00:00Z")
 
 
-def _file(tmp_path, body: str):
-    path = tmp_path / "p.yaml"
-    path.write_text(textwrap.dedent(body))
-    return path
-
-
-ENTRY = """
-        - id: {id}
-          requested_at: 2026-01-01
-          requested_by: x
-          decided_by: y
-          decision: granted
-          change: {change}
-"""
 
 
 def test_a_duplicate_key_is_refused_with_both_lines(tmp_path):
-    path = _file(tmp_path, """
+    path = policy_file(tmp_path, """
     policy:
       log:
         - id: a
@@ -70,14 +55,14 @@ def test_a_duplicate_key_is_refused_with_both_lines(tmp_path):
 ])
 def test_policy_that_cannot_take_effect_is_an_error(tmp_path, body, needle):
     with pytest.raises(InputError, match=needle):
-        load_policy(_file(tmp_path, body))
+        load_policy(policy_file(tmp_path, body))
 
 
 def test_an_override_where_something_is_not_licensed_is_fine(tmp_path):
     body = ("policy:\n  log:\n"
             + ENTRY.format(id="ir", change="{set_status: {region: IR, status: not_licensed}}")
             + ENTRY.format(id="o", change="{override: {region: IR}}"))
-    assert load_policy(_file(tmp_path, body)).warnings == []
+    assert load_policy(policy_file(tmp_path, body)).warnings == []
 
 
 def test_suspicious_policy_is_a_warning(tmp_path):
@@ -89,7 +74,7 @@ def test_suspicious_policy_is_a_warning(tmp_path):
            decided_at: 2026-01-05, requested_by: x, decided_by: y, decision: granted,
            change: {whitelist: {region: UA}}}
 """)
-    loaded = load_policy(_file(tmp_path, body))
+    loaded = load_policy(policy_file(tmp_path, body))
     text = "\n".join(loaded.warnings)
     assert "zone 'PL' has the name of a country (Poland)" in text
     assert "log entry 'r' (reactivate) changes nothing" in text
@@ -152,14 +137,14 @@ def test_duplicate_csv_columns_and_geojson_keys_are_refused(tmp_path):
 ])
 def test_meaning_errors_name_what_is_wrong(tmp_path, body, needle):
     with pytest.raises(InputError, match=needle):
-        load_policy(_file(tmp_path, body))
+        load_policy(policy_file(tmp_path, body))
 
 
 def test_the_same_change_twice_at_one_instant_is_no_conflict(tmp_path):
     body = ("policy:\n  log:\n"
             + ENTRY.format(id="a", change="{set_status: {region: UA, status: inactive}}")
             + ENTRY.format(id="b", change="{set_status: {region: UKR, status: inactive}}"))
-    assert load_policy(_file(tmp_path, body)).doc.policy.log[1].id == "b"
+    assert load_policy(policy_file(tmp_path, body)).doc.policy.log[1].id == "b"
 
 
 @pytest.mark.parametrize("extra, ok", [
@@ -177,7 +162,7 @@ def test_an_override_is_checked_over_the_time_it_is_in_force(tmp_path, extra, ok
     override = """        - {id: o, requested_at: 2026-01-01, until: 2026-06-01, requested_by: x,
            decided_by: y, decision: granted, change: {override: {region: IR}}}
 """
-    path = _file(tmp_path, "policy:\n  log:\n" + override + extra)
+    path = policy_file(tmp_path, "policy:\n  log:\n" + override + extra)
     if ok:
         load_policy(path)
     else:
@@ -193,7 +178,7 @@ def test_a_grant_decided_exactly_at_its_until_is_never_in_force(tmp_path):
        change: {whitelist: {region: UA}}}
 """
     with pytest.raises(InputError, match="never in force"):
-        load_policy(_file(tmp_path, body))
+        load_policy(policy_file(tmp_path, body))
 
 
 @pytest.mark.parametrize("change, noop", [
@@ -205,7 +190,7 @@ def test_a_grant_decided_exactly_at_its_until_is_never_in_force(tmp_path):
 ])
 def test_each_removal_that_removes_nothing_is_a_warning(tmp_path, change, noop):
     body = "terminals: [{id: T}]\npolicy:\n  log:\n" + ENTRY.format(id="x", change=change)
-    warnings = load_policy(_file(tmp_path, body)).warnings
+    warnings = load_policy(policy_file(tmp_path, body)).warnings
     assert any("changes nothing" in w for w in warnings) is noop
 
 
@@ -223,7 +208,7 @@ def test_each_removal_that_removes_nothing_is_a_warning(tmp_path, change, noop):
 def test_a_removal_of_what_is_in_force_is_no_warning(tmp_path, first, then):
     body = ("terminals: [{id: T}]\npolicy:\n  log:\n" + ENTRY.format(id="a", change=first)
             + ENTRY.replace("2026-01-01", "2026-02-01").format(id="b", change=then))
-    assert load_policy(_file(tmp_path, body)).warnings == []
+    assert load_policy(policy_file(tmp_path, body)).warnings == []
 
 
 def test_retroactive_and_until_boundaries_are_refused():

@@ -12,6 +12,7 @@ import pytest
 from leotwin.policy import PolicyEngine, load_policy
 from leotwin.policy.schema import PolicyFile
 from leotwin.timegrid.grid import parse_time
+from policy_files import ENTRY
 
 KYIV = (50.45, 30.52)
 
@@ -112,20 +113,6 @@ def test_reactivate_restores_service():
         {"TERMINAL_DEACTIVATED"}
 
 
-def _file(tmp_path, body: str):
-    path = tmp_path / "p.yaml"
-    path.write_text(textwrap.dedent(body))
-    return path
-
-
-ENTRY = """
-        - id: {id}
-          requested_at: 2026-01-01
-          requested_by: x
-          decided_by: y
-          decision: granted
-          change: {change}
-"""
 
 
 def test_a_zone_file_is_found_next_to_the_policy_wherever_it_runs(tmp_path, monkeypatch):
