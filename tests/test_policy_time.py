@@ -183,3 +183,22 @@ def test_an_entry_ends_at_its_until():
     assert as_of(doc, T0 + H - 1).status == {"UA": "inactive"}
     assert as_of(doc, T0 + H).status == {}
     assert [e.id for e in in_force(doc, T0 + H)] == []
+
+
+def test_the_report_says_its_times_are_as_granted_and_names_late_grants(tmp_path):
+    import yaml
+
+    from leotwin.sim.load import load_scenario
+    from leotwin.sim.runner import run_scenario
+
+    doc = yaml.safe_load(open("tests/data/small-scenario.yaml"))
+    doc["policy"]["log"].append({
+        "id": "late-cap", "requested_at": "2026-02-01", "effective_at": "2026-02-02",
+        "decided_at": "2026-02-05", "requested_by": "MoD", "decided_by": "SpaceX",
+        "decision": "granted", "change": {"altitude_cap": {"region": "UA", "max_m": 3000}}})
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    run_scenario(load_scenario(path), tmp_path / "run", report=True)
+    page = (tmp_path / "run" / "report.html").read_text()
+    assert "took effect as granted" in page
+    assert "Granted later than asked: late-cap." in page

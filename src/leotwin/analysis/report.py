@@ -102,7 +102,8 @@ def timeline(log) -> str:
         ax.text(times[k], row + 0.25, f" {log['id'][k]} ({log['change_kind'][k]}, "
                 f"{log['decision'][k]})", fontsize=7, color=colour)
     ax.set_yticks([])
-    ax.set_title("policy log: granted (●), refused (×), detections (purple), by effective time")
+    ax.set_title("policy log: granted (●), refused (×), detections (purple), by time in force "
+                 "as granted")
     fig.autofmt_xdate()
     return _png(fig)
 
@@ -135,6 +136,10 @@ def write_report(folder: str | Path) -> Path:
     summary = json.loads((folder / "summary.json").read_text())
     coverage = pq.read_table(folder / "coverage.parquet").to_pydict()
     log = pq.read_table(folder / "policy_log.parquet").to_pydict()
+    # entries granted later than the time they asked for (tables before #12 lack the column)
+    late = [i for i, (a, b) in enumerate(zip(log["effective_at"],
+                                             log.get("requested_effective_at") or [],
+                                             strict=False)) if b is not None and a != b]
     log["effective_at"] = np.array([np.datetime64(t.replace(tzinfo=None), "ns")
                                     for t in log["effective_at"]])
     rtt = pq.read_table(folder / "rtt.parquet").to_pydict()
@@ -181,6 +186,12 @@ def write_report(folder: str | Path) -> Path:
         parts.append(img_tag(cell_map(coverage, "status_at_end", "H3 cells: policy status at the "
                                    "end of the window", status=True), "policy status map"))
     parts.append("<h2>Policy log</h2>")
+    parts.append("<p>Each entry at the time it took effect as granted: the later of the time "
+                 "it asked for and the time it was decided (the policy in force at a time "
+                 "folds only what was decided by then).</p>")
+    if late:
+        parts.append("<p>Granted later than asked: " + ", ".join(
+            html.escape(str(log["id"][i])) for i in late) + ".</p>")
     parts.append(img_tag(timeline(log), "policy timeline"))
     if rtt["time"]:
         over, dist = rtt_plots(rtt)
