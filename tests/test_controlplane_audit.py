@@ -279,3 +279,31 @@ def test_registration_rules_apply_to_api_registrations(api):
         got["ANN-2"]["explanation"]
     rec = client.get("/v1/terminals/ANN-2", params={"as_of": later}, headers=h["viewer"]).json()
     assert "already has 1 terminal" in rec["registration_rejected"]
+
+
+def test_refusals_create_no_database_and_verify_only_reads(cli, tmp_path):
+    db = tmp_path / "never.sqlite"
+    code, _, err = cli("tokens", "create", "--role", "superuser", "--db", db)
+    assert code == 2 and "unknown role 'superuser'" in err and not db.exists()
+    code, _, err = cli("audit", "verify", "--db", db)
+    assert code == 2 and "does not exist" in err and not db.exists()
+    code, _, err = cli("serve", "--scenario", tmp_path / "missing.yaml", "--db", db)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and not db.exists()
+    junk = tmp_path / "junk.sqlite"
+    junk.write_text("not a database at all\n")
+    code, _, err = cli("audit", "verify", "--db", junk)
+    assert code == 2 and "junk.sqlite" in err and "Traceback" not in err
+    assert junk.read_text() == "not a database at all\n"
+    other = tmp_path / "other.sqlite"
+    import sqlite3
+
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.commit()
+    code, _, err = cli("audit", "verify", "--db", other)
+    assert code == 2 and "not a leotwin database" in err
+    # a real database verifies, read-only: not a byte changes
+    good = tmp_path / "good.sqlite"
+    assert cli("tokens", "create", "--role", "viewer", "--db", good)[0] == 0
+    before = good.read_bytes()
+    code, out, _ = cli("audit", "verify", "--db", good)
+    assert code == 0 and "chain intact" in out
+    assert good.read_bytes() == before

@@ -66,11 +66,17 @@ def create(
 ) -> None:
     """Create a bearer token; it is printed once, alone on the last line, and stored hashed."""
     require("controlplane", "leotwin tokens")
-    from leotwin.controlplane.auth import create_token
+    from leotwin.controlplane.auth import ROLES, create_token
     from leotwin.controlplane.store import Store
+    from leotwin.errors import InputError
 
+    if role not in ROLES:  # before the database is opened: a refusal creates no file
+        raise InputError(f"unknown role '{role}': expected {', '.join(ROLES)}", source="--role")
     store = Store(db)
-    token = create_token(store, role, label)
+    try:
+        token = create_token(store, role, label)
+    finally:
+        store.close()
     print(f"created a {role} token in {store.path} (store it now: it is not shown again)")
     print(token)
 
@@ -81,8 +87,11 @@ def verify(db: Db = None) -> None:
     require("controlplane", "leotwin audit")
     from leotwin.controlplane.store import Store, verify_audit
 
-    store = Store(db)
-    ok, message = verify_audit(store)
+    store = Store(db, read_only=True)  # verifying never creates or changes a database
+    try:
+        ok, message = verify_audit(store)
+    finally:
+        store.close()
     print(f"{store.path}: {message}")
     if not ok:
         raise typer.Exit(1)

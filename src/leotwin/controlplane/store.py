@@ -116,7 +116,9 @@ class Store:
     #: a sqlite3 or psycopg connection (one code path: both take ``?``-style SQL here)
     conn: Any
 
-    def __init__(self, url: str | Path | None = None):
+    def __init__(self, url: str | Path | None = None, *, read_only: bool = False):
+        """``read_only``: open an existing database for reading only (SQLite ``mode=ro``; a
+        missing file is an :class:`InputError`, never created; no migration runs)."""
         self._lock = threading.RLock()
         text = None if url is None else str(url)
         if text is not None and text.startswith(("postgresql://", "postgres://")):
@@ -134,11 +136,24 @@ class Store:
             except psycopg.Error as exc:
                 raise InputError(f"cannot connect to PostgreSQL: {str(exc).splitlines()[0]}",
                                  source="--db") from None
-            self._migrate(PG_MIGRATIONS)
+            if not read_only:
+                self._migrate(PG_MIGRATIONS)
             return
         self.dialect = "sqlite"
         path = _sqlite_path(url)
         self.path = path
+        if read_only:
+            if not path.is_file():
+                raise InputError(f"database '{path}' does not exist", source="--db")
+            self.conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                                        check_same_thread=False, isolation_level=None)
+            self.conn.row_factory = sqlite3.Row
+            try:
+                self.conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            except sqlite3.DatabaseError as exc:
+                raise InputError(f"'{path}' is not a leotwin database: {exc}",
+                                 source="--db") from None
+            return
         self.conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self.conn.row_factory = sqlite3.Row
         self.conn.execute("PRAGMA journal_mode=WAL")
@@ -217,7 +232,11 @@ class Store:
 def verify_audit(store: Store) -> tuple[bool, str]:
     """Recompute the hash chain; (True, summary) when intact, else (False, first bad row)."""
     prev = GENESIS
-    rows = store.query("SELECT * FROM audit ORDER BY seq")
+    try:
+        rows = store.query("SELECT * FROM audit ORDER BY seq")
+    except Exception as exc:  # sqlite3 or psycopg: no audit table here
+        raise InputError(f"{store.path} has no audit trail: not a leotwin database "
+                         f"({str(exc).splitlines()[0]})", source="--db") from None
     for expected_seq, r in enumerate(rows, start=1):
         if r["seq"] != expected_seq:
             return False, f"audit row {expected_seq} is missing (found {r['seq']})"
