@@ -91,7 +91,8 @@ def test_bad_policy_files(cli, tmp_path, text, line, needle):
 
 
 def test_decide_bad_arguments(cli, tmp_path):
-    for args, needle in ((["--lat", "95"], "latitude 95"), (["--speed-kmh", "-3"], "negative"),
+    for args, needle in ((["--lat", "95"], "latitude 95"),
+                         (["--speed-kmh", "-3"], "speed -3.0 km/h is outside"),
                          (["--time", "whenever"], "ISO 8601")):
         base = {"--terminal": "T", "--lat": "50", "--lon": "30", "--time": "2026-01-01"}
         base.update(dict(zip(args[::2], args[1::2], strict=True)))

@@ -253,3 +253,24 @@ def test_an_override_ending_as_its_region_becomes_unlicensed_cannot_take_effect(
     path.write_text(body)
     with pytest.raises(InputError, match="cannot take effect"):
         load_policy(path)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--alt-m", "inf"], "height inf m is outside"),
+    (["--alt-m", "nan"], "height nan m is outside"),
+    (["--speed-kmh", "inf"], "speed inf km/h is outside"),
+    (["--speed-kmh", "nan"], "speed nan km/h is outside"),
+    (["--speed-kmh", "-1"], "speed -1.0 km/h is outside"),
+])
+def test_decide_refuses_non_finite_heights_and_speeds(cli, args, needle):
+    code, _, err = cli("decide", "ukraine", "--terminal", "T", "--lat", "50.45", "--lon",
+                       "30.52", "--time", "2026-03-01T00:00Z", *args)
+    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_passes_refuses_a_non_finite_height(cli, tmp_path):
+    code, _, err = cli("passes", "--lat", "50", "--lon", "30", "--alt-m", "inf",
+                       "--constellation", "hypatia-kuiper-630", "--start",
+                       "2026-03-01T00:00Z", "--duration", "10m", "--out",
+                       tmp_path / "p.csv")
+    assert code == 2 and "height inf m is outside" in err and not (tmp_path / "p.csv").exists()

@@ -32,7 +32,7 @@ from leotwin.errors import InputError
 from leotwin.export.tables import write_table
 from leotwin.ground.cells import check_resolution, cover
 from leotwin.ground.regions import countries, resolve_region
-from leotwin.ground.sites import check_mask
+from leotwin.ground.sites import check_altitude, check_mask
 from leotwin.io.atomic import check_writable
 from leotwin.links.passes import PASS_COLUMNS, find_passes
 from leotwin.timegrid.grid import TimeGrid, ns_to_iso, parse_duration
@@ -138,6 +138,7 @@ def passes(
         raise InputError(f"latitude {lat} is outside [-90, 90]", source="--lat")
     if not -180.0 <= lon <= 180.0:
         raise InputError(f"longitude {lon} is outside [-180, 180]", source="--lon")
+    check_altitude(alt_m)
     mask = check_mask(min_elevation)
     sample_ns = parse_duration(sample, source="--sample")
     if not 0 < sample_ns <= 60 * 10**9:

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from leotwin.errors import InputError
+from leotwin.ground.sites import check_altitude, check_speed
 from leotwin.policy.engine import PolicyEngine
 from leotwin.policy.load import load_policy
 from leotwin.policy.state import VIEWS, as_of, describe_view, in_force, refused_until
@@ -106,8 +107,8 @@ def decide(
         raise InputError(f"latitude {lat} is outside [-90, 90]", source="--lat")
     if not -180.0 <= lon <= 180.0:
         raise InputError(f"longitude {lon} is outside [-180, 180]", source="--lon")
-    if speed_kmh < 0:
-        raise InputError(f"speed {speed_kmh} km/h is negative", source="--speed-kmh")
+    check_speed(speed_kmh)
+    check_altitude(alt_m)
     t = parse_time(time, source="--time")
     print(json.dumps(_engine(scenario).explain(terminal, lat, lon, alt_m, speed_kmh, t),
                      ensure_ascii=False))

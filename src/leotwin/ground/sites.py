@@ -35,6 +35,26 @@ MAX_MASK_DEG = 89.999999
 MAX_DRAWS, MIN_DRAW = 1000, 64
 
 
+#: the heights of a ground site or terminal accepted, metres above WGS-84 (the Dead Sea shore
+#: to above airliners; the control plane's bounds)
+ALT_RANGE_M = (-500.0, 50_000.0)
+
+
+def check_altitude(value: float, where: str = "--alt-m") -> float:
+    """A site's height (m): a finite number in :data:`ALT_RANGE_M`."""
+    lo, hi = ALT_RANGE_M
+    if not lo <= value <= hi:  # false for NaN too
+        raise InputError(f"height {value} m is outside [{lo:g}, {hi:g}] m", source=where)
+    return float(value)
+
+
+def check_speed(value: float, where: str = "--speed-kmh") -> float:
+    """A ground speed (km/h): finite, ≥ 0, at most 5,000 (the control plane's bound)."""
+    if not 0.0 <= value <= 5000.0:
+        raise InputError(f"speed {value} km/h is outside [0, 5000] km/h", source=where)
+    return float(value)
+
+
 def check_mask(value: float, where: str = "--min-elevation") -> float:
     """An elevation mask must be in [0, 90) degrees."""
     try:
