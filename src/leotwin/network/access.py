@@ -278,9 +278,12 @@ class AccessNetwork:
         """The satellite the rule assigns each terminal at a slot start (−1: none), without
         changing this network's state; ``to_pop``: each PoP's distances (``pop_tree``), for
         ``least-latency``."""
-        fresh = self.for_terminals(self.terminals)
+        fresh = copy.copy(self)  # the same sites and index, a state of its own
+        fresh.serving = np.full(self.t, -1, dtype=np.int64)
+        fresh.handovers = np.zeros(self.t, dtype=np.int64)
+        fresh.forced = np.zeros(self.t, dtype=np.int64)
         fresh._assign(fresh._visible(r), True, to_pop)
-        return fresh.serving.copy()
+        return fresh.serving
 
     def _visible(self, r: np.ndarray) -> dict[int, dict[int, tuple[float, float]]]:
         """Terminal → {satellite: (elevation deg, range km)} above the mask."""

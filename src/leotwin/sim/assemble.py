@@ -125,6 +125,8 @@ class RunInputs:
     rtt_ids: list[str]
     rtt_pos: np.ndarray  # (R,) index of each routed terminal among all
     pop_of: np.ndarray  # (K,) every terminal's PoP (nearest by great circle)
+    #: every terminal's access network (for NO_PATH_TO_GATEWAY under ``least-latency``)
+    judged: AccessNetwork | None = None
 
 
 def assemble(loaded: LoadedScenario) -> RunInputs:
@@ -148,6 +150,7 @@ def assemble(loaded: LoadedScenario) -> RunInputs:
     index = {t.id: j for j, t in enumerate(terminals)}
     rtt_pos = np.array([index[r] for r in rtt_ids], dtype=np.int64)
     pop_of = np.zeros(k, dtype=np.int64)
+    judged = None
     if k:
         # the routed terminals' network (or one terminal's, for the gateways, ISLs and PoPs
         # when none is routed); every terminal's PoP, for NO_PATH_TO_GATEWAY
@@ -162,9 +165,10 @@ def assemble(loaded: LoadedScenario) -> RunInputs:
                                slot_offset_s=s.network.slot_offset_s)
         everyone = GroundSites([t.id for t in terminals], lat, lon, alt_m / 1000.0,
                                np.full(k, mask))
-        pop_of = access.for_terminals(everyone).pop_of
+        judged = access.for_terminals(everyone)
+        pop_of = judged.pop_of
     return RunInputs(sats, terminals, speeds, lat, lon, alt_m, engine, regions, cells, plan,
-                     access, rtt_ids, rtt_pos, pop_of)
+                     access, rtt_ids, rtt_pos, pop_of, judged)
 
 
 def scenario_engine(loaded: LoadedScenario) -> PolicyEngine:

@@ -24,7 +24,6 @@ import numpy as np
 from leotwin.errors import InputError
 from leotwin.export import results as tables
 from leotwin.extras import require
-from leotwin.ground.sites import GroundSites
 from leotwin.io.atomic import atomic_directory
 from leotwin.network.access import slot_starts
 from leotwin.policy.run import PolicyRun, PolicyStepper, enforcement
@@ -126,15 +125,12 @@ def _serving(inputs: RunInputs, chunk, i: int, r: np.ndarray, core) -> np.ndarra
     """Each terminal's serving satellite at instant ``i`` of ``chunk`` as the assignment rule
     chooses it at a slot start: the highest one (computed in the chunk), or for
     ``least-latency`` the one with the shortest path to the terminal's PoP."""
-    access = inputs.access
-    assert access is not None
+    access, judged = inputs.access, inputs.judged
+    assert access is not None and judged is not None
     if access.rule == "highest-elevation":
         return chunk.highest[i]
-    net = access.for_terminals(GroundSites(
-        [t.id for t in inputs.terminals], inputs.lat, inputs.lon, inputs.alt_m / 1000.0,
-        np.full(len(inputs.terminals), inputs.plan.mask_deg)))
     to_pop = {int(p): access.pop_tree(core, int(p))[0] for p in np.unique(inputs.pop_of)}
-    return net.choose(r, to_pop)
+    return judged.choose(r, to_pop)
 
 
 def peak_rss_mib() -> float:

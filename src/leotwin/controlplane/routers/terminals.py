@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
@@ -29,7 +30,7 @@ from leotwin.controlplane.registry import WALL
 from leotwin.controlplane.store import is_conflict
 from leotwin.policy.engine import PolicyEngine
 from leotwin.policy.load import plans_of, region_known
-from leotwin.policy.schema import Change
+from leotwin.policy.schema import Change, LogEntry
 from leotwin.policy.state import PolicyState, in_force
 from leotwin.timegrid.grid import ns_to_iso
 
@@ -51,20 +52,38 @@ def _check_terminal(ctx: ScenarioContext, t: TerminalIn | PlanIn | WhitelistIn) 
             raise HTTPException(422, f"unknown region '{r}'")
 
 
-def _record(engine: PolicyEngine, state: PolicyState, tid: str, t_ns: int,
-            rows: dict[str, dict]) -> dict:
+@dataclass
+class _Moment:
+    """What every record at one time needs, worked out once: the state, the deactivation in
+    force per terminal, and the last change per terminal."""
+
+    t_ns: int
+    state: PolicyState
+    deactivation: dict[str, LogEntry]
+    last_change: dict[str, int]
+
+
+def _moment(engine: PolicyEngine, t_ns: int) -> _Moment:
+    deactivation = {e.change.body.terminal: e for e in in_force(engine.doc, t_ns)
+                    if e.change.kind == "deactivate"}
+    last: dict[str, int] = {}
+    for e in engine.doc.policy.log:
+        tid = getattr(e.change.body, "terminal", None)
+        if tid is not None and e.decision == "granted" and e.effective <= t_ns:
+            last[tid] = max(last.get(tid, 0), e.effective)
+    return _Moment(t_ns, engine.state_at(t_ns), deactivation, last)
+
+
+def _record(engine: PolicyEngine, m: _Moment, tid: str, rows: dict[str, dict]) -> dict:
+    state, t_ns = m.state, m.t_ns
     term = engine.terminals[engine.terminal_index[tid]]
     row = rows.get(tid)
     deactivated_at, why = None, None
-    if tid in state.deactivated:
-        last = [e for e in in_force(engine.doc, t_ns) if e.change.kind == "deactivate"
-                and e.change.body.terminal == tid]
-        if last:
-            deactivated_at, why = ns_to_iso(last[-1].effective), last[-1].change.body.why
-    changed = [e.effective for e in engine.doc.policy.log if e.decision == "granted"
-               and getattr(e.change.body, "terminal", None) == tid and e.effective <= t_ns]
+    if tid in state.deactivated and tid in m.deactivation:
+        last = m.deactivation[tid]
+        deactivated_at, why = ns_to_iso(last.effective), last.change.body.why
     created = row["created_at"] if row else None
-    updated = max([created or 0, *changed]) or None
+    updated = max(created or 0, m.last_change.get(tid, 0)) or None
     return {"terminal_id": tid, "account": term.account, "plan": state.plans.get(tid, term.plan),
             "home_country": term.home_country, "owner": term.owner,
             "owner_kind": term.owner_kind,
@@ -92,7 +111,7 @@ def terminal_record(ctx: ScenarioContext, tid: str, t_ns: int | None = None) -> 
     reg = engine.terminals[k].registered_at if k is not None else None
     if k is None or (reg is not None and reg > t_ns):
         raise HTTPException(404, f"terminal '{tid}' is not registered")
-    return _record(engine, engine.state_at(t_ns), tid, t_ns, _rows(ctx, [tid]))
+    return _record(engine, _moment(engine, t_ns), tid, _rows(ctx, [tid]))
 
 
 def _registry_change(ctx: ScenarioContext, user: dict, action: str, tid: str,
@@ -146,8 +165,8 @@ def terminals(ctx: Context, _: Viewer, limit: Annotated[int, Query(ge=1, le=MAX_
     ids = sorted(x.id for x in engine.terminals
                  if x.registered_at is None or x.registered_at <= t_ns)
     page = ids[offset:offset + limit]
-    state, rows = engine.state_at(t_ns), _rows(ctx)
-    return [_record(engine, state, tid, t_ns, rows) for tid in page]
+    moment, rows = _moment(engine, t_ns), _rows(ctx)
+    return [_record(engine, moment, tid, rows) for tid in page]
 
 
 @router.get("/terminals/{terminal_id}")
