@@ -118,7 +118,7 @@ def test_rtt_cli(cli, tmp_path):
 @pytest.mark.parametrize("args, needle", [
     (["--from", "Atlantis", "--to", "Tokyo"], "unknown place 'Atlantis'"),
     (["--from", "95,10", "--to", "Tokyo"], "not a valid lat,lon"),
-    (["--pairs", "PAIRS"], "columns src,dst"),
+    (["--pairs", "PAIRS"], "missing column(s) src, dst"),
     (["--from", "London", "--to", "Tokyo", "--isl", "mesh"], "mesh"),
     (["--from", "London"], "--to PLACE"),
 ])

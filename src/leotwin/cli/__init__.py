@@ -23,6 +23,7 @@ from leotwin.cli.policy import policy_app as _policy_group
 from leotwin.cli.scenarios import app as _scenario_app
 from leotwin.cli.scenarios import scenarios_app as _scenarios_group
 from leotwin.errors import InputError
+from leotwin.io.text import control_character
 
 app = typer.Typer(
     name="leotwin",
@@ -47,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: run the command and map errors to exit codes (never a traceback for input)."""
     command = typer.main.get_command(app)
     try:
+        _check_arguments(sys.argv[1:] if argv is None else argv)
         result = command.main(args=argv, prog_name="leotwin", standalone_mode=False)
     except InputError as exc:
         print(f"leotwin: error: {exc}", file=sys.stderr)
@@ -80,6 +82,19 @@ def main(argv: list[str] | None = None) -> int:
     if result == 130:  # click returns typer's Exit(130) for Ctrl-C instead of raising it
         print("leotwin: interrupted; no output was written", file=sys.stderr)
     return result if isinstance(result, int) else 0
+
+
+def _check_arguments(args: list[str]) -> None:
+    """No control character in any argument (a NUL would be cut off by the C code below us)."""
+    for k, arg in enumerate(args):
+        what = control_character(str(arg))
+        if what:
+            name, _, value = str(arg).partition("=")
+            option = name if name.startswith("--") and value else (
+                str(args[k - 1]) if k and str(args[k - 1]).startswith("--") else
+                f"argument {k + 1}")
+            raise InputError(f"{what} in the value: expected printable characters only",
+                             source=option)
 
 
 def run() -> None:  # pragma: no cover - console-script shim

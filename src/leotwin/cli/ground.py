@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Annotated
 
+import h3
 import numpy as np
 import pyarrow as pa
 import typer
@@ -19,6 +20,7 @@ from leotwin.analysis.coverage import coverage as compute_coverage
 from leotwin.cli.options import (
     ConstellationName,
     Duration,
+    IgnoreFreeSpace,
     MinElevation,
     OmmFile,
     Out,
@@ -34,6 +36,7 @@ from leotwin.ground.cells import check_resolution, cover
 from leotwin.ground.regions import countries, resolve_region
 from leotwin.ground.sites import check_altitude, check_mask
 from leotwin.io.atomic import check_writable
+from leotwin.io.budget import Estimate, check_budget
 from leotwin.links.passes import PASS_COLUMNS, find_passes
 from leotwin.timegrid.grid import TimeGrid, ns_to_iso, parse_duration
 
@@ -87,6 +90,7 @@ def coverage(
     min_elevation: MinElevation = 25.0,
     h3_res: Annotated[int, typer.Option("--h3-res", help="H3 resolution of the cells.")] = 5,
     workers: Workers = 1,
+    ignore_free_space: IgnoreFreeSpace = False,
 ) -> None:
     """Per H3 cell of a region: covered fraction, mean/min/max visible satellites, longest gap.
 
@@ -99,6 +103,10 @@ def coverage(
     check_writable(out)
     _table_format(out)
     r = resolve_region(region)
+    # cells estimated from the area before any is made (H3's mean hexagon area at h3_res)
+    n_cells = int(r.area_km2 / h3.average_hexagon_area(h3_res, "km^2")) + 1
+    check_budget(Estimate(f"about {n_cells:,} cells × {grid.count:,} instants", 48 * n_cells,
+                          300e6 + 600 * n_cells), out, ignore_free_space=ignore_free_space)
     cells = cover(r, h3_res)
     if len(cells) == 0:
         raise InputError(f"region '{region}' holds no H3 cell centre at resolution {h3_res}: "

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import time
 from enum import StrEnum
 from pathlib import Path
@@ -17,6 +15,7 @@ import typer
 from leotwin.cli.options import (
     ConstellationName,
     Duration,
+    IgnoreFreeSpace,
     MinElevation,
     OmmFile,
     Out,
@@ -31,7 +30,8 @@ from leotwin.export.tables import write_table
 from leotwin.geodesy import WGS72
 from leotwin.ground.sites import check_mask
 from leotwin.io.atomic import check_writable
-from leotwin.io.text import read_text, unique_header
+from leotwin.io.budget import Estimate, check_budget
+from leotwin.io.text import csv_rows, read_text
 from leotwin.network.isl import (
     DEFAULT_GRAZING_KM,
     check_topology,
@@ -69,17 +69,13 @@ class GeometryChoice(StrEnum):
 
 def read_pairs(path: Path) -> list[tuple[str, str, int]]:
     """Rows ``src,dst`` (header required) with their line numbers."""
-    reader = csv.DictReader(io.StringIO(read_text(path)))
-    header = unique_header(reader.fieldnames, path)
-    if "src" not in header or "dst" not in header:
-        raise InputError("expected a header with columns src,dst", source=path, line=1)
-    reader.fieldnames = header
     out = []
-    for row in reader:
+    for line, row in csv_rows(read_text(path), path, ("src", "dst")):
         src, dst = (row.get("src") or "").strip(), (row.get("dst") or "").strip()
         if not src or not dst:
-            raise InputError("empty src or dst", source=path, line=reader.line_num)
-        out.append((src, dst, reader.line_num))
+            raise InputError("empty src or dst", source=path, line=line,
+                             field="dst" if src else "src")
+        out.append((src, dst, line))
     if not out:
         raise InputError("no pairs found", source=path)
     return out
@@ -108,6 +104,7 @@ def rtt(
         help="CSV of extra places (id, lat_deg, lon_deg).")] = None,
     min_elevation: MinElevation = 25.0,
     cross_plane_shift: Annotated[int, typer.Option(help="+Grid cross-plane slot shift.")] = 0,
+    ignore_free_space: IgnoreFreeSpace = False,
 ) -> None:
     """Round-trip time (propagation only) and path between places, at every instant.
 
@@ -131,6 +128,10 @@ def rtt(
     else:
         raise InputError("give --from PLACE and --to PLACE, or --pairs FILE", source="--from")
     sats = load_satellites(constellation, tle, omm)
+    n_rows = len(wanted) * grid.count  # rows are held as Python lists until written
+    check_budget(Estimate(f"{n_rows:,} rows ({len(wanted)} pairs × {grid.count:,} instants)",
+                          64 * n_rows, 300e6 + 400 * n_rows + 3_000 * len(sats)), out,
+                 ignore_free_space=ignore_free_space)
     stations = book.stations()
     if geo_name == "hypatia":
         geo = HYPATIA_PRESETS.get(constellation or "")

@@ -24,3 +24,6 @@ OmmFile = Annotated[Path | None, typer.Option(
     "--omm", help="OMM file: .json, .csv, .xml or .kvn.")]
 Workers = Annotated[int, typer.Option(help="Processes (1 = serial).", min=1, max=64)]
 MinElevation = Annotated[float, typer.Option(help="Elevation mask, degrees, in [0, 90).")]
+IgnoreFreeSpace = Annotated[bool, typer.Option(
+    help="Start even when the estimated output exceeds the free disk space (never when it "
+         "exceeds the memory available).")]

@@ -16,6 +16,7 @@ from rich.table import Table
 from leotwin.cli.options import (
     ConstellationName,
     Duration,
+    IgnoreFreeSpace,
     OmmFile,
     Out,
     Start,
@@ -26,6 +27,7 @@ from leotwin.cli.options import (
 from leotwin.errors import InputError
 from leotwin.export.positions import table_format, write_positions
 from leotwin.io.atomic import check_writable
+from leotwin.io.budget import Estimate, check_budget
 from leotwin.orbits.catalog import CATALOG, get_constellation
 from leotwin.orbits.omm import load_omm
 from leotwin.orbits.propagate import (
@@ -93,6 +95,7 @@ def propagate(
     omm: OmmFile = None,
     frame: Annotated[FrameChoice, typer.Option(help="Frame of x/y/z and vx/vy/vz.")] = "itrf",
     workers: Workers = 1,
+    ignore_free_space: IgnoreFreeSpace = False,
 ) -> None:
     """Propagate satellites with SGP4 and write positions (ITRF or TEME, plus WGS-84 lat/lon/alt).
 
@@ -103,6 +106,12 @@ def propagate(
     grid = TimeGrid.from_span(start, duration, step)
     check_writable(out)  # fail before the work when the folder cannot be written
     sats = load_satellites(constellation, tle, omm)
+    states = len(sats) * grid.count
+    per_row = 160 if table_format(out) == "csv" else 64  # bytes, measured (RESULTS.md, #13)
+    check_budget(Estimate(f"{states:,} states ({len(sats):,} satellites × {grid.count:,} "
+                          f"instants)", states * per_row, 300e6 + 3_000 * len(sats)
+                          + 200 * block_instants(len(sats)) * len(sats)),
+                 out, ignore_free_space=ignore_free_space)
     options = PropagationOptions(frame=frame_name)
     t0 = time.perf_counter()
     errors: dict[str, dict] = {}

@@ -23,7 +23,9 @@ Scenario = Annotated[str, typer.Argument(help="Scenario file or built-in scenari
 
 @policy_app.command("check")
 def check(scenario: Scenario) -> None:
-    """Validate a scenario's policy section (schema and meaning); print a summary."""
+    """Validate a scenario (everything a run reads, and its estimated size) or a policy file
+    (schema and meaning); print a summary."""
+    estimate = _scenario_estimate(scenario)
     loaded = load_policy(scenario)
     doc = loaded.doc
     PolicyEngine(loaded)  # builds zones: bad GeoJSON, cells or polygons fail here
@@ -36,7 +38,30 @@ def check(scenario: Scenario) -> None:
         f"{loaded.source}: valid — {len(log)} log entries ({granted} granted, "
         f"{len(log) - granted} refused), {len(doc.regions)} zones, {len(doc.terminals)} "
         f"terminals, {len(doc.policy.detection)} detection rules"
-        + (f", {len(loaded.warnings)} warning(s)" if loaded.warnings else ""))
+        + (f", {len(loaded.warnings)} warning(s)" if loaded.warnings else "")
+        + (f"; a run: {estimate.describe()}" if estimate else ""))
+
+
+def _scenario_estimate(ref: str):
+    """For a scenario file: load it completely, read every file it names, and estimate its run
+    (``sim.preflight``); None for a policy file."""
+    from leotwin.data import resolve_scenario
+    from leotwin.io.text import read_text
+    from leotwin.io.yamlfile import load_yaml
+
+    path = resolve_scenario(ref)
+    raw = load_yaml(read_text(path), str(path))
+    if not (isinstance(raw, dict) and "time" in raw and "constellation" in raw):
+        return None
+    from leotwin.io.budget import check_budget
+    from leotwin.sim.load import load_scenario
+    from leotwin.sim.preflight import preflight
+
+    loaded = load_scenario(path)
+    estimate = preflight(loaded)
+    # memory is the machine's limit wherever the run writes; free space is checked by run
+    check_budget(estimate, path, ignore_free_space=True, source=loaded.source)
+    return estimate
 
 
 @policy_app.command("as-of")

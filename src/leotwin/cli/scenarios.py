@@ -29,12 +29,14 @@ class _Bar:
     def __init__(self):
         self.progress = None
 
-    def start(self, chunks: int, satellites: int, instants: int) -> None:
+    def start(self, chunks: int, satellites: int, instants: int, estimate=None) -> None:
         if not sys.stderr.isatty():
             return
+        size = f" → {estimate.describe().split(': ', 1)[1]}" if estimate else ""
         self.progress = Progress(TextColumn("[bold]run"), BarColumn(),
                                  TextColumn("chunk {task.completed}/{task.total}"),
-                                 TextColumn(f"{satellites:,} satellites × {instants:,} instants"),
+                                 TextColumn(f"{satellites:,} satellites × {instants:,} instants"
+                                            f"{size}"),
                                  TimeRemainingColumn(), console=Console(stderr=True))
         self.progress.start()
         self.task = self.progress.add_task("run", total=chunks)
@@ -63,6 +65,9 @@ def run(
     report: Annotated[bool | None, typer.Option(
         "--report/--no-report", help="Write report.html (default: the scenario's "
                                      "outputs.report; needs leotwin[report]).")] = None,
+    ignore_free_space: Annotated[bool, typer.Option(
+        help="Start even when the estimated output exceeds the free disk space (never when "
+             "it exceeds the memory available).")] = False,
 ) -> None:
     """Run a scenario end to end and write one results directory atomically:
     summary.json, coverage/rtt/decisions/terminals/policy_log (+positions) .parquet, report.html.
@@ -89,7 +94,7 @@ def run(
     try:
         summary = run_scenario(loaded, target, backend=backend, workers=workers,
                                scheduler=dask_scheduler, overwrite=overwrite, progress=bar,
-                               report=report)
+                               report=report, ignore_free_space=ignore_free_space)
     finally:
         bar.stop()
     e = summary["enforcement"]
@@ -205,8 +210,11 @@ def diff(
     routed terminals (RTT); a table and a map."""
     require("report", "leotwin diff")
     from leotwin.analysis.diff import diff_html, diff_runs
+    from leotwin.export.check import check_run
     from leotwin.io.atomic import atomic_output
 
+    check_run(run_a)
+    check_run(run_b)
     d = diff_runs(run_a, run_b)
     target = out or Path(run_b) / "diff.html"
     with atomic_output(target) as tmp:

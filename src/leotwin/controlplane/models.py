@@ -23,7 +23,7 @@ MAX_PAGE = 10_000
 class Model(BaseModel):
     """A request body: unknown fields are errors (422)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 def _time(v) -> int:

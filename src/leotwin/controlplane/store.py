@@ -108,6 +108,19 @@ def chain_hash(prev: str, row: dict) -> str:
     return hashlib.sha256((prev + _canonical(row)).encode()).hexdigest()
 
 
+def _sqlite_problem(path: Path, exc: sqlite3.Error) -> str:
+    """One line for why SQLite could not open ``path`` (the user can fix each cause)."""
+    text = str(exc)
+    if "not a database" in text or (isinstance(exc, sqlite3.DatabaseError) and \
+            not isinstance(exc, sqlite3.OperationalError)):
+        return f"'{path}' is not a leotwin database ({text}): give another --db"
+    if "locked" in text or "busy" in text:
+        return f"database '{path}' is locked by another process: try again when it is done"
+    if "readonly" in text or "read-only" in text:
+        return f"database '{path}' is on read-only media or not writable ({text})"
+    return f"cannot open database '{path}': {text}"
+
+
 class Store:
     """A SQLite file (``sqlite:///path`` or a plain path) or ``postgresql://…``."""
 
@@ -154,12 +167,20 @@ class Store:
                 raise InputError(f"'{path}' is not a leotwin database: {exc}",
                                  source="--db") from None
             return
-        self.conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        self._migrate(MIGRATIONS)
+        existed = path.exists()
+        try:
+            self.conn = sqlite3.connect(str(path), check_same_thread=False,
+                                        isolation_level=None)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate(MIGRATIONS)
+        except sqlite3.Error as exc:
+            if not existed:  # nothing of ours is left behind
+                for suffix in ("", "-wal", "-shm", "-journal"):
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+            raise InputError(_sqlite_problem(path, exc), source="--db") from None
 
     def _exec(self, sql: str, args: tuple = ()):
         if self.dialect == "postgresql":

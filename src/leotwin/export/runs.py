@@ -19,9 +19,9 @@ from xml.sax.saxutils import escape
 
 import h3
 import numpy as np
-import pyarrow.parquet as pq
 
 from leotwin.errors import InputError
+from leotwin.export.check import check_run, read_table
 from leotwin.io.atomic import atomic_output
 from leotwin.timegrid.grid import ns_to_iso
 
@@ -35,13 +35,11 @@ def _table(run: Path, name: str):
         hint = (" (run the scenario with outputs: {positions: true})" if name == "positions"
                 else "")
         raise InputError(f"'{run}' has no {name} table{hint}", source="RUN")
-    return pq.read_table(path)
+    return read_table(run, name)
 
 
 def export_run(run: Path, fmt: str, out: Path | None = None, table: str | None = None) -> Path:
     run = Path(run)
-    if not (run / "summary.json").exists():
-        raise InputError(f"'{run}' is not a leotwin results directory", source="RUN")
     if fmt not in FORMATS:
         raise InputError(f"unknown format '{fmt}': expected {', '.join(FORMATS)}",
                          source="--format")
@@ -49,6 +47,7 @@ def export_run(run: Path, fmt: str, out: Path | None = None, table: str | None =
         raise InputError(f"give --table, one of {', '.join(TABLES)}", source="--table")
     suffix = {"geojson": ".geojson", "czml": ".czml", "kml": ".kml", "oem": ".oem",
               "csv": ".csv"}[fmt]
+    check_run(run)
     out = Path(out) if out else run / f"{table or 'export'}{suffix}"
     writer = {"geojson": _geojson, "czml": _czml, "kml": _kml, "oem": _oem, "csv": _csv}[fmt]
     with atomic_output(out) as tmp:

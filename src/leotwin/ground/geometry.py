@@ -80,6 +80,11 @@ def clean_multipolygon(polys: list[Polygon]) -> MultiPolygon:
 def check_polygon_coords(rings: list, where: str) -> None:
     """Validate GeoJSON ring coordinates: [lon, lat] pairs within range, closed, ≥ 4 points."""
     for k, ring in enumerate(rings):
+        for j, pos in enumerate(ring if isinstance(ring, list) else []):
+            if not isinstance(pos, list) or not all(
+                    isinstance(c, (int, float)) and not isinstance(c, bool) for c in pos):
+                raise InputError(f"ring {k} position {j} is {pos!r}: expected [lon, lat] as "
+                                 "JSON numbers (not strings or booleans)", source=where)
         try:
             arr = np.asarray(ring, dtype=np.float64)
         except (TypeError, ValueError):

@@ -159,7 +159,7 @@ def load_geojson_region(path: str | Path, name: str | None = None) -> Region:
     FeatureCollection (all features together form the region).  Validated strictly."""
     path = Path(path)
     doc = load_json(read_text(path), str(path))
-    geoms = []
+    geoms: list[Polygon] = []
     for where, geom in _geometries(doc, str(path)):
         kind = geom.get("type") if isinstance(geom, dict) else None
         if kind == "Polygon":
@@ -171,6 +171,7 @@ def load_geojson_region(path: str | Path, name: str | None = None) -> Region:
                              "MultiPolygon", source=path)
         if not isinstance(polys, list) or not polys:
             raise InputError(f"{where} has no coordinates", source=path)
+        first = len(geoms)
         for k, rings in enumerate(polys):
             label = f"{where}" + (f" polygon {k}" if kind == "MultiPolygon" else "")
             if not isinstance(rings, list) or not rings:
@@ -183,11 +184,26 @@ def load_geojson_region(path: str | Path, name: str | None = None) -> Region:
                 raise InputError(f"{label} is not a valid polygon: {reason} (rings must not "
                                  "cross themselves or each other)", source=path)
             geoms.append(poly)
+        _no_overlap(geoms[first:], where, path)
     if not geoms:
         raise InputError("no Polygon or MultiPolygon found", source=path)
     feature_name = _feature_name(doc)
+    # features may overlap one another: their union is the region (no area counted twice)
+    merged = polygons_of(shapely.union_all(geoms)) if len(geoms) > 1 else geoms
     return Region(code=name or feature_name or path.stem, name=feature_name or path.stem,
-                  geometry=clean_multipolygon(geoms), source=str(path))
+                  geometry=clean_multipolygon(merged), source=str(path))
+
+
+def _no_overlap(parts: list[Polygon], where: str, path: Path) -> None:
+    """The polygons of one MultiPolygon must not overlap (OGC Simple Features §6.1.14, which
+    RFC 7946 follows): overlapping parts would count their common area twice."""
+    if len(parts) < 2:
+        return
+    left, right = STRtree(parts).query(parts, predicate="intersects")
+    for k, j in zip(left.tolist(), right.tolist(), strict=True):
+        if k < j and parts[k].intersection(parts[j]).area > 0:
+            raise InputError(f"{where} polygons {k} and {j} overlap: a MultiPolygon's parts "
+                             "must not overlap (merge them into one polygon)", source=path)
 
 
 def _geometries(doc, source: str):

@@ -20,7 +20,7 @@ import numpy as np
 
 from leotwin.errors import InputError
 from leotwin.geodesy import MEAN_EARTH_RADIUS_KM
-from leotwin.io.text import read_text, unique_header
+from leotwin.io.text import csv_rows, read_text, unique_header
 from leotwin.timegrid.grid import NS_PER_S, parse_time
 
 DEFAULT_TERMINAL_MASK_DEG = 25.0
@@ -106,21 +106,18 @@ def _float(row: dict, key: str, source: str, line: int, low: float, high: float,
     return value
 
 
-def _rows(text: str, source: str, required: tuple[str, ...]):
-    reader = csv.DictReader(io.StringIO(text))
-    header = unique_header(reader.fieldnames, source)
-    reader.fieldnames = header
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise InputError(f"missing column(s) {', '.join(missing)}: expected a header with "
-                         f"{', '.join(required)}", source=source, line=1)
-    for row in reader:
-        if None in row:
-            raise InputError("more values than header columns", source=source,
-                             line=reader.line_num)
-        if not any((v or "").strip() for v in row.values()):
-            continue
-        yield reader.line_num, row
+#: optional columns that hold whole counts (a gateway's antennas)
+COUNT_COLUMNS = ("antennas",)
+
+
+def _count(row: dict, key: str, source: str, line: int) -> int | None:
+    text = (row.get(key) or "").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise InputError(f"expected a whole number of {key}, found '{text}'", source=source,
+                         line=line, field=key)
+    return int(text)
 
 
 def load_sites_csv(path: str | Path, kind: str = "terminal",
@@ -139,7 +136,7 @@ def load_sites_csv(path: str | Path, kind: str = "terminal",
                               if c not in (id_col, "lat_deg", "lon_deg", "alt_m",
                                            "min_elevation_deg")}
     seen: dict[str, int] = {}
-    for line, row in _rows(text, str(path), (id_col, "lat_deg", "lon_deg")):
+    for line, row in csv_rows(text, str(path), (id_col, "lat_deg", "lon_deg")):
         sid = (row[id_col] or "").strip()
         if not sid:
             raise InputError("empty id", source=path, line=line, field=id_col)
@@ -155,7 +152,8 @@ def load_sites_csv(path: str | Path, kind: str = "terminal",
         m = _float(row, "min_elevation_deg", str(path), line, 0, MAX_MASK_DEG, default_mask_deg)
         mask.append(m)
         for k in attrs:
-            attrs[k].append(row.get(k))
+            attrs[k].append(_count(row, k, str(path), line) if k in COUNT_COLUMNS
+                            else row.get(k))
     if not ids:
         raise InputError("no sites found", source=path)
     return GroundSites(ids, np.array(lat), np.array(lon), np.array(alt), np.array(mask), kind,
@@ -286,7 +284,7 @@ def load_tracks_csv(path: str | Path) -> list[Track]:
     path = Path(path)
     groups: dict[str, list] = {}
     columns = ("terminal_id", "time", "lat_deg", "lon_deg")
-    for line, row in _rows(read_text(path), str(path), columns):
+    for line, row in csv_rows(read_text(path), str(path), columns):
         tid = (row["terminal_id"] or "").strip()
         if not tid:
             raise InputError("empty terminal_id", source=path, line=line, field="terminal_id")

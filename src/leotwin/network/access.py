@@ -118,7 +118,8 @@ class AccessNetwork:
         self.gw_index = VisibilityIndex(
             geodetic_to_ecef(gateways.lat_deg, gateways.lon_deg, gateways.alt_km),
             enu_basis(gateways.lat_deg, gateways.lon_deg)[2], gateways.min_elevation_deg)
-        self.antennas = np.asarray(gateways.attrs.get("antennas", [DEFAULT_ANTENNAS] * self.g),
+        given = gateways.attrs.get("antennas", [None] * self.g)
+        self.antennas = np.asarray([DEFAULT_ANTENNAS if a is None else a for a in given],
                                    dtype=np.int64)
         fibre = great_circle_km(gateways.lat_deg[:, None], gateways.lon_deg[:, None],
                                 pops.lat_deg[None, :], pops.lon_deg[None, :])

@@ -23,6 +23,7 @@ from typing import Any
 from leotwin.errors import InputError
 from leotwin.io.jsonfile import load_json
 from leotwin.io.text import read_text, unique_header
+from leotwin.orbits.elements import range_problem, unit_problem
 from leotwin.orbits.satellites import SatelliteSet
 
 REQUIRED = (
@@ -30,14 +31,6 @@ REQUIRED = (
     "ARG_OF_PERICENTER", "MEAN_ANOMALY", "NORAD_CAT_ID", "BSTAR", "MEAN_MOTION_DOT",
     "MEAN_MOTION_DDOT",
 )
-_RANGES = {
-    "MEAN_MOTION": (0.0, 20.0, "rev/day", False),
-    "ECCENTRICITY": (0.0, 1.0, "", False),
-    "INCLINATION": (0.0, 180.0, "deg", True),
-    "RA_OF_ASC_NODE": (0.0, 360.0, "deg", True),
-    "ARG_OF_PERICENTER": (0.0, 360.0, "deg", True),
-    "MEAN_ANOMALY": (0.0, 360.0, "deg", True),
-}
 _EPOCH = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z?$"
 )
@@ -79,15 +72,9 @@ def normalise_omm(fields: dict, where: _Where) -> dict:
             raise where.error(f"expected a number, found '{text}'", key) from None
         if value != value or value in (float("inf"), float("-inf")):
             raise where.error(f"expected a finite number, found '{text}'", key)
-        if key in _RANGES:
-            low, high, unit, closed = _RANGES[key]
-            ok = low <= value <= high if closed else low <= value < high
-            if key == "MEAN_MOTION":
-                ok = 0.0 < value < high
-            if not ok:
-                raise where.error(f"{key} {value} {unit} is outside its valid range "
-                                  f"[{low}, {high}{']' if closed else ')'}".replace("  ", " "),
-                                  key)
+        problem = range_problem(key, value)
+        if problem:
+            raise where.error(problem, key)
         out[key] = text
     catno = out["NORAD_CAT_ID"]
     if not re.fullmatch(r"\d{1,9}(\.0*)?", catno):
@@ -176,6 +163,11 @@ def _records_xml(text: str, source: str):
                     if child.tag in fields:
                         raise InputError(f"<{child.tag}> appears twice in segment {k}: keep "
                                          "one", source=source)
+                    if "units" in child.attrib:
+                        problem = unit_problem(child.tag, child.attrib["units"])
+                        if problem:
+                            raise InputError(problem, source=source, field=f"segment {k} "
+                                             f"{child.tag}")
                     fields[child.tag] = (child.text or "").strip()
         yield fields, _Where(source, record=k)
 
@@ -195,6 +187,10 @@ def _records_kvn(text: str, source: str):
         if not m:
             raise InputError("expected 'KEY = value'", source=source, line=n)
         key, value = m.group(1), m.group(2)
+        if m.group(3):  # a unit annotation, "[deg]": honoured when it is the CCSDS unit
+            problem = unit_problem(key, m.group(3)[1:-1])
+            if problem:
+                raise InputError(problem, source=source, line=n, field=key)
         if key == "CCSDS_OMM_VERS":
             if fields is not None:
                 yield fields, _KvnWhere(source, start, lines)

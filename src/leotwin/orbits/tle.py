@@ -15,6 +15,7 @@ from pathlib import Path
 
 from leotwin.errors import InputError
 from leotwin.io.text import read_text
+from leotwin.orbits.elements import range_problem
 from leotwin.orbits.satellites import SatelliteSet
 
 _ALPHA5 = r"[0-9A-HJ-NP-Z][0-9]{4}"  # letters I and O are not used
@@ -46,12 +47,11 @@ _LINE2 = [
     ("mean motion", 53, 63, _FLOAT),
     ("revolution number", 64, 68, r" *[0-9]*"),
 ]
-_RANGES = {  # field → (low, high, unit) inclusive
-    "inclination": (0.0, 180.0, "deg"),
-    "right ascension of the ascending node": (0.0, 360.0, "deg"),
-    "argument of perigee": (0.0, 360.0, "deg"),
-    "mean anomaly": (0.0, 360.0, "deg"),
-    "mean motion": (0.0, 20.0, "rev/day"),
+#: TLE column name → OMM key, whose range ``orbits.elements`` holds
+_OMM_KEY = {
+    "inclination": "INCLINATION", "right ascension of the ascending node": "RA_OF_ASC_NODE",
+    "argument of perigee": "ARG_OF_PERICENTER", "mean anomaly": "MEAN_ANOMALY",
+    "mean motion": "MEAN_MOTION",
 }
 
 
@@ -106,19 +106,11 @@ def _check_line(text: str, fields, number: int, source: str, line_no: int,
 def _check_ranges(rec: TLERecord, source: str) -> None:
     l1, l2 = rec.line1, rec.line2
     for name, first, last, _ in _LINE2:
-        if name in _RANGES:
-            value = float(l2[first - 1:last])
-            low, high, unit = _RANGES[name]
-            if not low <= value <= high and not (name == "mean motion" and value > 0):
-                raise InputError(
-                    f"{name} {value} {unit} is outside [{low}, {high}]",
-                    source=source, line=rec.line_no + 1, field=name,
-                )
-            if name == "mean motion" and value <= 0:
-                raise InputError(
-                    f"mean motion {value} rev/day must be greater than zero",
-                    source=source, line=rec.line_no + 1, field=name,
-                )
+        if name in _OMM_KEY:
+            problem = range_problem(_OMM_KEY[name], float(l2[first - 1:last]), name)
+            if problem:
+                raise InputError(problem, source=source, line=rec.line_no + 1,
+                                 field=name)
     day = float(l1[20:32])
     year = int(l1[18:20])
     year += 1900 if year >= 57 else 2000

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field, StrictInt
 from sgp4.api import WGS72, Satrec
 
 from leotwin.errors import InputError
@@ -32,6 +32,12 @@ from leotwin.orbits.tle import with_checksum
 from leotwin.timegrid.grid import NS_PER_DAY, ns_to_iso, parse_time
 
 MU_WGS72 = MU_WGS72_KM3_S2
+
+#: the most satellites one shell may hold: about three times the largest filing ever made
+#: (Rwanda's CINNAMON-937 at the ITU, 337,320 satellites), so a typo is refused before any
+#: array is built
+MAX_SHELL_SATELLITES = 1_000_000
+
 R_WGS72 = WGS72_ELLIPSOID.a_km  # km, SGP4's Earth radius
 DAYS_1949_TO_1970 = 7306.0  # SGP4 epochs count days from 1949-12-31 00:00 UTC (JD 2433281.5)
 
@@ -67,15 +73,15 @@ class WalkerShell:
     the annotated bounds and rejects unknown keys, then ``__post_init__`` checks the rest.
     """
 
-    __pydantic_config__ = ConfigDict(extra="forbid")
+    __pydantic_config__ = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: Text
-    planes: Annotated[int, Field(ge=1)]
-    sats_per_plane: Annotated[int, Field(ge=1)]
+    planes: Annotated[StrictInt, Field(ge=1)]
+    sats_per_plane: Annotated[StrictInt, Field(ge=1)]
     inclination_deg: Annotated[float, Field(ge=0, le=180)]
     altitude_km: float | None = None
     mean_motion_rev_day: float | None = None
-    phasing_f: Annotated[int, Field(ge=0)] = 1
+    phasing_f: Annotated[StrictInt, Field(ge=0)] = 1
     phasing: Phasing = "walker"
     raan_spread_deg: float = 360.0
     raan0_deg: float = 0.0
@@ -91,6 +97,11 @@ class WalkerShell:
             raise InputError("give altitude_km or mean_motion_rev_day (exactly one)", field=where)
         if self.planes < 1 or self.sats_per_plane < 1:
             raise InputError("planes and sats_per_plane must be at least 1", field=where)
+        if self.planes * self.sats_per_plane > MAX_SHELL_SATELLITES:
+            raise InputError(f"{self.planes:,} planes × {self.sats_per_plane:,} satellites is "
+                             f"{self.planes * self.sats_per_plane:,} satellites: expected at most "
+                             f"{MAX_SHELL_SATELLITES:,} in a shell (the largest filing, "
+                             "CINNAMON-937, has 337,320 in all)", field=where)
         if not 0 <= self.phasing_f < self.planes:
             raise InputError(f"phasing F must be in 0 … {self.planes - 1}, got {self.phasing_f}",
                              field=where)

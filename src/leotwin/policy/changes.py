@@ -29,13 +29,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 
 from leotwin.policy.vocabulary import CELL_RES, Status
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class SetStatus(Strict):
@@ -118,10 +118,10 @@ class RegistrationRules(Strict):
     (``policy.registration``); ``None`` is no limit.  Defaults: Ukraine 2026."""
 
     region: str
-    person_without_device: int | None = Field(default=1, ge=0)
-    person_with_device: int | None = Field(default=3, ge=0)
-    company: int | None = Field(default=10, ge=0)
-    critical: int | None = Field(default=None, ge=0)
+    person_without_device: StrictInt | None = Field(default=1, ge=0)
+    person_with_device: StrictInt | None = Field(default=3, ge=0)
+    company: StrictInt | None = Field(default=10, ge=0)
+    critical: StrictInt | None = Field(default=None, ge=0)
     processing_hours: float = Field(default=48.0, ge=0, le=24 * 365)
 
 
@@ -169,7 +169,8 @@ CHANGE_KINDS = {
 class Change(Strict):
     """Exactly one kind of change (see the module docstring)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              allow_inf_nan=False)
 
     set_status: SetStatus | None = None
     set_cells: SetCells | None = None

@@ -64,6 +64,30 @@ def region_known(doc: PolicyFile, name: str) -> bool:
     return RegionNames(doc.regions).known(name)
 
 
+def _check_zones(loaded: LoadedPolicy) -> None:
+    """Each zone's GeoJSON file exists (relative to the file that names it) and each polygon
+    is valid (a ring that crosses itself has no inside)."""
+    from shapely import is_valid_reason
+    from shapely.geometry import Polygon
+
+    for name, zone in loaded.doc.regions.items():
+        line = loaded.line("regions", name)
+        if zone.geojson is not None:
+            path = Path(zone.geojson)
+            if not path.is_absolute():
+                path = Path(loaded.source).parent / path
+            if not path.is_file():
+                raise InputError(f"GeoJSON file '{zone.geojson}' not found (paths are relative "
+                                 "to the file that names them)", source=loaded.source,
+                                 line=line, field=f"regions.{name}.geojson")
+        if zone.polygon is not None:
+            polygon = Polygon(zone.polygon)
+            if not polygon.is_valid:
+                raise InputError(f"not a valid polygon: {is_valid_reason(polygon)} (the ring "
+                                 "must not cross itself)", source=loaded.source, line=line,
+                                 field=f"regions.{name}.polygon")
+
+
 def check_meaning(loaded: LoadedPolicy) -> None:
     doc, src = loaded.doc, loaded.source
     plans = plans_of(doc)
@@ -92,6 +116,7 @@ def check_meaning(loaded: LoadedPolicy) -> None:
                                  line=loaded.line(*path),
                                  field=".".join(map(str, path)) + ".id")
             seen.add(i)
+    _check_zones(loaded)
     names = RegionNames(doc.regions)
     seen_ids = set()
     slots: dict[tuple, tuple] = {}

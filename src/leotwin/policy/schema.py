@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 
 from leotwin.policy.changes import (  # noqa: F401  (re-exported: the schema's names)
     CHANGE_KINDS,
@@ -28,6 +28,10 @@ def _text_id(v):
     if isinstance(v, bool):
         raise ValueError("YAML read this id as true/false (yes, no, on and off are booleans in "
                          "YAML): put it in quotes")
+    if isinstance(v, (int, float, str)) and not str(v).strip():
+        raise ValueError("an id cannot be empty")
+    if isinstance(v, str) and any(c in v for c in "\n\r\t"):
+        raise ValueError("an id cannot hold a line break or a tab")
     return str(v)
 
 
@@ -196,6 +200,8 @@ class Zone(Strict):
             if len({tuple(p) for p in ring}) < 3:
                 raise ValueError("a polygon needs at least 3 distinct [lon, lat] points")
         if self.cells is not None:
+            if not self.cells:
+                raise ValueError("a cells zone needs at least one H3 cell")
             _h3_cells(self.cells)
         return self
 
@@ -217,7 +223,7 @@ class Detection(Strict):
     reasons: list[str] = Field(default_factory=list)
     zone: str | None = None
     radius_km: float = Field(default=5.0, gt=0)
-    min_terminals: int = Field(default=10, ge=2)
+    min_terminals: StrictInt = Field(default=10, ge=2)
     name: str | None = None
 
 
@@ -233,7 +239,7 @@ class PolicySection(Strict):
 class PolicyFile(BaseModel):
     """A scenario file as far as the policy needs it (other sections are ignored here)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
     name: str = "policy"
     regions: dict[str, Zone] = Field(default_factory=dict)

@@ -25,6 +25,7 @@ from leotwin.errors import InputError
 from leotwin.export import results as tables
 from leotwin.extras import require
 from leotwin.io.atomic import atomic_directory
+from leotwin.io.budget import check_budget
 from leotwin.network.access import slot_starts
 from leotwin.policy.run import PolicyRun, PolicyStepper, enforcement
 from leotwin.policy.vocabulary import STATUS_CODE, STATUSES
@@ -32,6 +33,7 @@ from leotwin.sim.assemble import RunInputs, assemble, satellites_of, terminals_o
 from leotwin.sim.backends import BACKENDS, check_backend, ordered_map
 from leotwin.sim.chunks import CHUNK_STATES, compute_chunk
 from leotwin.sim.load import LoadedScenario
+from leotwin.sim.preflight import preflight
 from leotwin.timegrid.grid import NS_PER_S, TimeGrid, ns_to_iso
 
 __all__ = ["BACKENDS", "CHUNK_STATES", "peak_rss_mib", "run_scenario", "satellites_of",
@@ -40,11 +42,14 @@ __all__ = ["BACKENDS", "CHUNK_STATES", "peak_rss_mib", "run_scenario", "satellit
 
 def run_scenario(loaded: LoadedScenario, out: Path, *, backend: str = "serial",
                  workers: int = 2, scheduler: str | None = None, overwrite: bool = False,
-                 progress=None, report: bool | None = None) -> dict:
+                 progress=None, report: bool | None = None,
+                 ignore_free_space: bool = False) -> dict:
     """Run and write ``out``; returns the summary.
 
     ``report``: write ``report.html`` (needs the ``report`` extra); None takes the scenario's
-    ``outputs.report``.
+    ``outputs.report``.  Before any work the scenario's files are read and the run's output
+    and memory are estimated (``sim.preflight``): a run that would not fit the memory
+    available, or the free space beside ``out`` (unless ``ignore_free_space``), is refused.
     """
     check_backend(backend)
     report = loaded.scenario.outputs.report if report is None else report
@@ -58,6 +63,8 @@ def run_scenario(loaded: LoadedScenario, out: Path, *, backend: str = "serial",
                          source="--out")
     if not out.parent.exists():
         raise InputError(f"folder '{out.parent}' does not exist", source="--out")
+    estimate = preflight(loaded)
+    check_budget(estimate, out, ignore_free_space=ignore_free_space, source=loaded.source)
     t_start = time.perf_counter()
     s = loaded.scenario
     grid = loaded.grid()
@@ -75,7 +82,7 @@ def run_scenario(loaded: LoadedScenario, out: Path, *, backend: str = "serial",
     with atomic_directory(out) as tmp:
         positions = tables.PositionsWriter(tmp) if s.outputs.positions else None
         if progress:
-            progress.start(len(bounds), len(sats), grid.count)
+            progress.start(len(bounds), len(sats), grid.count, estimate)
         for chunk in ordered_map(compute_chunk, bounds, inputs.plan, backend=backend,
                                  workers=workers, scheduler=scheduler):
             for j, tally in enumerate(chunk.tallies):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StrictInt, field_validator, model_validator
 
 from leotwin.orbits.walker import WalkerShell
 from leotwin.policy.schema import PolicySection, Strict, Terminal, Zone
@@ -58,7 +58,7 @@ class Population(Strict):
     """Synthetic terminals inside a region (seeded)."""
 
     region: str
-    count: int = Field(gt=0, le=1_000_000)
+    count: StrictInt = Field(gt=0, le=1_000_000)
     mode: Literal["uniform", "clustered"] = "uniform"
     centers: list[tuple[float, float]] = []
     spread_km: float = Field(default=50.0, gt=0)
@@ -73,7 +73,7 @@ class Population(Strict):
     #: whitelist owners: each owner (a person, a company or a critically important
     #: enterprise) holds ``terminals_per_owner`` consecutive terminals of the population
     owner_kind: Literal["person", "company", "critical"] = "person"
-    terminals_per_owner: int = Field(default=1, ge=1)
+    terminals_per_owner: StrictInt = Field(default=1, ge=1)
     #: when set, the registered terminals apply at this time, through the log (``register``
     #: entries, subject to any ``registration_rules`` in force), instead of being on the
     #: whitelist from the start
@@ -88,7 +88,7 @@ class Population(Strict):
 
 class Ground(Strict):
     regions: list[str] = []
-    h3_res: int = Field(default=5, ge=0, le=15)
+    h3_res: StrictInt = Field(default=5, ge=0, le=15)
     min_elevation_deg: float = Field(default=25.0, ge=0, lt=90)
     populations: list[Population] = []
     gateways: str = "bundled"
@@ -113,7 +113,7 @@ class Scenario(Strict):
     name: str
     description: str = ""
     sources: list[str] = []
-    seed: int = 0
+    seed: StrictInt = 0
     time: TimeWindow
     constellation: ConstellationRef
     ground: Ground = Ground()

@@ -1,0 +1,88 @@
+"""Everything a run needs, read and checked before any work, and what the run will cost.
+
+:func:`preflight` reads every file the scenario names (the TLE/OMM file, GeoJSON zones, the
+gateway and PoP tables), checks what only a run would otherwise find (a +Grid on TLE data),
+and estimates the output and memory of the run from its sizes alone.  ``leotwin run`` refuses
+what does not fit (``io.budget``) and ``leotwin policy check`` prints the estimate, so a
+scenario that passes ``policy check`` starts.
+
+Bytes per row were measured on the built-in ``ukraine-2026`` run (benchmarks/RESULTS.md,
+"#13"): decisions 4.3 B on disk, RTT 42 B, coverage 30 B; the figures below round them up,
+and the memory per decision row (≈ 100 B) is the peak of the table's columns as it is
+written.
+"""
+
+from __future__ import annotations
+
+import h3
+
+from leotwin.errors import InputError
+from leotwin.ground.sites import gateways, pops
+from leotwin.io.budget import Estimate
+from leotwin.io.yamlfile import line_at
+from leotwin.orbits.catalog import get_constellation
+from leotwin.orbits.omm import load_omm
+from leotwin.orbits.tle import load_tle
+from leotwin.policy.engine import PolicyEngine
+from leotwin.sim.load import LoadedScenario
+
+#: output bytes per row of each table (rounded up from the measured figures)
+OUT_BYTES = {"decisions": 8, "rtt": 64, "coverage": 48, "terminals": 48, "positions": 64}
+#: peak memory bytes per row or object while a run holds and writes it
+MEMORY_BYTES = {"decisions": 100, "rtt": 400, "coverage": 400, "terminal": 4_000,
+                "satellite": 3_000, "positions": 0}
+BASE_MEMORY = 300e6  # the interpreter, numpy, pyarrow, the bundled tables
+
+
+def satellite_count(loaded: LoadedScenario) -> int:
+    """How many satellites the scenario's constellation holds; TLE/OMM files are read (and so
+    validated) here, Walker shells only counted."""
+    s = loaded.scenario
+    c = s.constellation
+    if c.builtin is not None:
+        return get_constellation(c.builtin).size
+    if c.shells is not None:
+        return sum(shell.size for shell in c.shells)
+    if s.network.isl == "plus-grid":
+        raise InputError("+Grid needs a built-in constellation's planes: use isl: nearest-k or "
+                         "none with TLE/OMM data", source=loaded.source,
+                         line=line_at(loaded.raw, ("network", "isl")), field="network.isl")
+    path = loaded.path(c.tle or str(c.omm))
+    return len(load_tle(path) if c.tle else load_omm(path))
+
+
+def _files(loaded: LoadedScenario) -> None:
+    """Read the gateway and PoP tables a scenario names (errors name the scenario's line)."""
+    g = loaded.scenario.ground
+    for key in ("gateways", "pops"):
+        value = getattr(g, key)
+        if value == "bundled":
+            continue
+        path = loaded.path(value)
+        if not path.is_file():
+            raise InputError(f"file '{value}' not found (paths are relative to the scenario)",
+                             source=loaded.source, line=line_at(loaded.raw, ("ground", key)),
+                             field=f"ground.{key}")
+        (gateways if key == "gateways" else pops)(path)
+
+
+def preflight(loaded: LoadedScenario) -> Estimate:
+    """Read and check the scenario's files; the run's estimate (satellites × instants, rows)."""
+    s = loaded.scenario
+    grid = loaded.grid()
+    satellites = satellite_count(loaded)
+    _files(loaded)
+    engine = PolicyEngine(loaded.policy)  # builds every zone: bad GeoJSON fails here
+    terminals = len(s.terminals) + sum(p.count for p in s.ground.populations)
+    hexagon = h3.average_hexagon_area(s.ground.h3_res, "km^2")
+    cells = sum(int(engine.region(r).area_km2 / hexagon) + 1 for r in s.ground.regions)
+    rows = {"decisions": grid.count * terminals, "rtt": grid.count * len(s.network.rtt_terminals),
+            "coverage": cells, "terminals": terminals,
+            "positions": grid.count * satellites if s.outputs.positions else 0}
+    out = sum(OUT_BYTES[k] * n for k, n in rows.items())
+    memory = (BASE_MEMORY + MEMORY_BYTES["decisions"] * rows["decisions"]
+              + MEMORY_BYTES["rtt"] * rows["rtt"] + MEMORY_BYTES["coverage"] * cells
+              + MEMORY_BYTES["terminal"] * terminals + MEMORY_BYTES["satellite"] * satellites)
+    work = (f"{satellites * grid.count:,} states ({satellites:,} satellites × {grid.count:,} "
+            f"instants), {rows['decisions']:,} decisions")
+    return Estimate(work, out, memory)
