@@ -23,6 +23,7 @@ from leotwin.cli.policy import policy_app as _policy_group
 from leotwin.cli.scenarios import app as _scenario_app
 from leotwin.cli.scenarios import scenarios_app as _scenarios_group
 from leotwin.errors import InputError
+from leotwin.io.atomic import write_problem
 from leotwin.io.text import control_character
 
 app = typer.Typer(
@@ -73,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
             hint = f" (see '{ctx.command_path} --help')" if ctx else ""
             message = " ".join(exc.format_message().split())
             print(f"leotwin: error: {message}{hint}", file=sys.stderr)
+            return 2
+        cause = write_problem(exc)
+        if cause is not None:  # disk full, read-only media, permission: the user can fix it
+            where = getattr(exc, "filename", None)
+            print(f"leotwin: error: {where + ': ' if where else ''}{cause}", file=sys.stderr)
             return 2
         if os.environ.get("LEOTWIN_DEBUG"):
             raise

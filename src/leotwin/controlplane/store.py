@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -108,9 +109,22 @@ def chain_hash(prev: str, row: dict) -> str:
     return hashlib.sha256((prev + _canonical(row)).encode()).hexdigest()
 
 
+def _read_only_media(path: Path) -> bool:
+    """Whether ``path`` (or its folder, for a file still to be made) is on a file system
+    mounted read-only."""
+    target = path if path.exists() else path.parent
+    try:
+        return bool(os.statvfs(target).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
 def _sqlite_problem(path: Path, exc: sqlite3.Error) -> str:
     """One line for why SQLite could not open ``path`` (the user can fix each cause)."""
     text = str(exc)
+    if _read_only_media(path):
+        return (f"database '{path}' is on a read-only file system: only 'leotwin audit verify' "
+                "reads it there; copy it to writable media to change it")
     if "not a database" in text or (isinstance(exc, sqlite3.DatabaseError) and \
             not isinstance(exc, sqlite3.OperationalError)):
         return f"'{path}' is not a leotwin database ({text}): give another --db"
@@ -158,7 +172,10 @@ class Store:
         if read_only:
             if not path.is_file():
                 raise InputError(f"database '{path}' does not exist", source="--db")
-            self.conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+            # on read-only media nothing can change the file: SQLite may then skip the WAL
+            # index it cannot create there (immutable=1), so a copy on a DVD verifies
+            flags = "mode=ro" + ("&immutable=1" if _read_only_media(path) else "")
+            self.conn = sqlite3.connect(f"{path.resolve().as_uri()}?{flags}", uri=True,
                                         check_same_thread=False, isolation_level=None)
             self.conn.row_factory = sqlite3.Row
             try:

@@ -9,6 +9,8 @@ is atomic on POSIX when source and target are on one file system, hence the sibl
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import os
 import shutil
 import tempfile
@@ -16,6 +18,31 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from leotwin.errors import InputError
+
+#: causes of a failed write the user can fix (space, quota, read-only media, permissions)
+USER_FIXABLE = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
+                errno.EFBIG, errno.ENAMETOOLONG}
+_CAUSE = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk quota exceeded",
+          errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
+          errno.EPERM: "operation not permitted", errno.EFBIG: "file too large for the file "
+          "system", errno.ENAMETOOLONG: "file name too long"}
+
+
+def write_problem(exc: BaseException) -> str | None:
+    """The cause, in words, of a failed write the user can fix; None for any other error."""
+    code = getattr(exc, "errno", None)
+    if isinstance(exc, OSError) and code is None:  # pyarrow puts "[Errno 28]" in the text
+        text = str(exc)
+        code = next((c for c in USER_FIXABLE if f"[Errno {c}]" in text), None)
+    return _CAUSE.get(code) if isinstance(exc, OSError) and code in USER_FIXABLE else None
+
+
+def _as_input_error(exc: BaseException, target: Path, option: str) -> BaseException:
+    cause = write_problem(exc)
+    if cause is None:
+        return exc
+    return InputError(f"cannot write '{target}': {cause}; nothing was written (an earlier "
+                      "file there is kept)", source=option)
 
 
 def _check_target(target: Path, option: str) -> Path:
@@ -58,10 +85,13 @@ def atomic_output(target: str | os.PathLike[str], *, option: str = "--out") -> I
     try:
         yield tmp_path
         os.replace(tmp_path, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
-        raise
+        mapped = _as_input_error(exc, target, option)
+        if mapped is exc:
+            raise
+        raise mapped from None
 
 
 def clean_stale(target: Path) -> None:
@@ -100,6 +130,47 @@ def atomic_directory(target: str | os.PathLike[str]) -> Iterator[Path]:
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        mapped = _as_input_error(exc, target, "--out")
+        if mapped is exc:
+            raise
+        raise mapped from None
+
+
+@contextlib.contextmanager
+def output_lock(target: str | os.PathLike[str], *, option: str = "--out") -> Iterator[None]:
+    """Hold an exclusive lock on ``target`` (``flock`` on ``.NAME.lock`` beside it) while a
+    command writes it, so that two runs to one output never both write it: the second gets
+    one line naming the first's process.  The lock file is removed on release; a lock file
+    left by a killed process holds no lock and is taken over."""
+    target = Path(target)
+    lock = target.parent / f".{target.name}.lock"
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise InputError(f"cannot lock '{target}': {exc.strerror}", source=option) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise InputError(f"'{target}' is being written by a run in progress (pid {holder}):"
+                             " wait for it to finish or choose another --out", source=option
+                             ) from None
+        try:  # the file we locked is still the lock file (a releasing holder may unlink it)
+            same = os.fstat(fd).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(lock)
+        os.close(fd)

@@ -24,7 +24,7 @@ import numpy as np
 from leotwin.errors import InputError
 from leotwin.export import results as tables
 from leotwin.extras import require
-from leotwin.io.atomic import atomic_directory
+from leotwin.io.atomic import atomic_directory, output_lock
 from leotwin.io.budget import check_budget
 from leotwin.network.access import slot_starts
 from leotwin.policy.run import PolicyRun, PolicyStepper, enforcement
@@ -58,13 +58,19 @@ def run_scenario(loaded: LoadedScenario, out: Path, *, backend: str = "serial",
     if report:
         require("report", "report.html", alternative="run with --no-report")
     out = Path(out)
-    if out.exists() and not overwrite:
-        raise InputError(f"'{out}' exists: choose another --out or pass --overwrite",
-                         source="--out")
     if not out.parent.exists():
         raise InputError(f"folder '{out.parent}' does not exist", source="--out")
     estimate = preflight(loaded)
     check_budget(estimate, out, ignore_free_space=ignore_free_space, source=loaded.source)
+    with output_lock(out):  # a second run to ``out`` fails now, and never replaces this one
+        if out.exists() and not overwrite:
+            raise InputError(f"'{out}' exists: choose another --out or pass --overwrite",
+                             source="--out")
+        return _run(loaded, out, estimate, backend, workers, scheduler, progress, report)
+
+
+def _run(loaded: LoadedScenario, out: Path, estimate, backend: str, workers: int,
+         scheduler: str | None, progress, report: bool) -> dict:
     t_start = time.perf_counter()
     s = loaded.scenario
     grid = loaded.grid()
