@@ -97,9 +97,44 @@ def test_decisions_single_and_batch(api):
     ({"decisions": []}, "decisions"),
 ])
 def test_decision_validation_422(api, body, field):
+    """One error, for the field that is wrong: not one per branch of the single-or-batch
+    union the endpoint accepts."""
     client, h, _ = api
     r = client.post("/v1/decisions", json=body, headers=h["viewer"])
-    assert r.status_code == 422 and field in json.dumps(r.json())
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    assert [d["field"] for d in detail] == [f"body.{field}"], detail
+
+
+GOOD = '{"terminal_id": "X", "lat": 50, "lon": 30, "time": "2026-02-01T00:00Z"}'
+
+
+@pytest.mark.parametrize("body, field, words", [
+    (GOOD.replace("50", "NaN"), "body.lat", "not a finite number"),
+    (GOOD.replace("30", "-Infinity"), "body.lon", "not a finite number"),
+    (GOOD.replace('"X"', '"X\\ud800"'), "body.terminal_id", "lone surrogate U+D800"),
+    (GOOD.replace('"X"', '"X\\u0000"'), "body.terminal_id", "NUL byte"),
+    ('{"decisions": [' + GOOD.replace("50", "NaN") + "]}", "body.decisions.0.lat", "finite"),
+    ('{"decisions": [' + GOOD.replace('"X"', '"\\udfff"') + "]}",
+     "body.decisions.0.terminal_id", "lone surrogate"),
+])
+def test_non_finite_numbers_and_bad_characters_are_422_naming_the_field(api, body, field,
+                                                                        words):
+    client, h, _ = api
+    r = client.post("/v1/decisions", content=body, headers={
+        **h["viewer"], "content-type": "application/json"})
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert [d["field"] for d in detail] == [field] and words in detail[0]["msg"], detail
+
+
+def test_non_bmp_text_is_accepted_and_bad_query_characters_are_422(api):
+    client, h, _ = api
+    r = client.post("/v1/decisions", content=GOOD.replace('"X"', '"X\\ud83d\\ude00"'),
+                    headers={**h["viewer"], "content-type": "application/json"})
+    assert r.status_code == 200 and r.json()["terminal_id"] == "X\U0001F600"
+    r = client.get("/v1/terminals", params={"as_of": "2026\0"}, headers=h["viewer"])
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "query.as_of"
 
 
 def test_terminal_lifecycle_changes_decisions(api):

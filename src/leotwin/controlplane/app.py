@@ -12,16 +12,20 @@ the decision engine and every cache; the policy served is the scenario's plus th
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from leotwin.controlplane.context import ScenarioContext
 from leotwin.controlplane.dashboard import mount_dashboard
 from leotwin.controlplane.routers import audit, decisions, maps, policy, terminals
 from leotwin.errors import InputError
+from leotwin.io.text import control_character
 
 
 def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None,
@@ -37,6 +41,31 @@ def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None,
     async def _input_error(request: Request, exc: InputError):
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        return JSONResponse({"detail": one_error_per_field(exc.errors())}, status_code=422)
+
+    @app.middleware("http")
+    async def _printable_parameters(request: Request, call_next):
+        """Query and path parameters hold no control character or lone surrogate (422), the
+        same rule as request bodies (``models.Model``)."""
+        found = None
+        for name, value in [("path", request.url.path), *request.query_params.multi_items()]:
+            what = control_character(value)
+            if what:
+                found = ("path",) if name == "path" else ("query", name), what
+                break
+        if found is None and request.method in ("POST", "PUT", "PATCH"):
+            # before pydantic sees them: a lone surrogate breaks pydantic's own error report
+            found = _body_problem(await request.body())
+        if found is not None:
+            loc, what = found
+            field = ".".join(map(str, loc))
+            return JSONResponse({"detail": [{"loc": list(loc), "field": field,
+                                             "msg": f"{what}: expected printable characters",
+                                             "type": "value_error"}]}, status_code=422)
+        return await call_next(request)
+
     for module in (audit, decisions, terminals, policy, maps):
         app.include_router(module.router)
     mount_dashboard(app)
@@ -44,6 +73,63 @@ def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None,
     app.state.store = ctx.store
     app.state.loaded = ctx.loaded
     return app
+
+
+#: parts of a pydantic error location that name a branch of a union or a validator, not a
+#: field: ``int``, ``str``, ``function-after[_time(), int]``, ``tagged-union[…]``, ``list[int]``
+_BRANCH = re.compile(r"^(int|str|float|bool|none|dict|list|[a-z_-]+\[.*\])$")
+#: a request model's name, as FastAPI places it in the location of a union body's errors
+_MODEL = re.compile(r"^[A-Z][A-Za-z0-9]*(In|Batch)$")
+
+
+def one_error_per_field(errors) -> list[dict]:
+    """FastAPI's validation errors, one per field (the first): a value that fits no branch of a
+    union is one mistake, not one per branch.  Each keeps ``loc``, ``msg`` and ``type`` and
+    gains ``field`` (the location joined by dots); the input is not echoed (it may be huge)."""
+    errors = list(errors)
+    # a body that may be one of several models (``DecisionIn | DecisionBatch``) is judged
+    # against the model it is closest to: the branch with the fewest errors
+    branches: dict[str, list] = {}
+    for err in errors:
+        loc = err.get("loc", ())
+        if len(loc) > 1 and isinstance(loc[1], str) and _MODEL.match(loc[1]):
+            branches.setdefault(loc[1], []).append(err)
+    if len(branches) > 1:
+        best = min(branches.values(), key=len)
+        others = [id(e) for group in branches.values() if group is not best for e in group]
+        errors = [e for e in errors if id(e) not in others]
+    out: dict[str, dict] = {}
+    for err in errors:
+        loc = [p for k, p in enumerate(err.get("loc", ())) if not (isinstance(p, str) and (
+            _BRANCH.match(p) or (k == 1 and _MODEL.match(p))))]
+        field = ".".join(str(p) for p in loc)
+        if field not in out:
+            msg = str(err.get("msg", "")).removeprefix("Value error, ")
+            out[field] = {"loc": loc, "field": field, "msg": msg, "type": err.get("type")}
+    return list(out.values())
+
+
+def _body_problem(body: bytes) -> tuple[tuple, str] | None:
+    """(location, what) of the first string of a JSON body holding a control character or a
+    lone surrogate; None when there is none or the body is not JSON (FastAPI reports that)."""
+    try:
+        doc = json.loads(body) if body else None
+    except (ValueError, RecursionError):
+        return None
+    stack: list[tuple[tuple, object]] = [(("body",), doc)]
+    while stack:
+        loc, item = stack.pop()
+        if isinstance(item, str):
+            what = control_character(item)
+            if what:
+                return loc, what
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                stack.append(((*loc, key), key))
+                stack.append(((*loc, key), value))
+        elif isinstance(item, list):
+            stack.extend(((*loc, k), v) for k, v in enumerate(item))
+    return None
 
 
 def app_from_env() -> FastAPI:

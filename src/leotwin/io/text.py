@@ -22,16 +22,21 @@ from leotwin.errors import InputError
 #: about 60 MB; a scenario of a national population a few MB
 MAX_TEXT_BYTES = 256 * 1024 * 1024
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def control_character(text: str) -> str | None:
-    """A description of the first control character in ``text`` ('NUL byte' or 'control
-    character U+0007'), or None when there is none."""
+    """A description of the first character in ``text`` no valid input holds ('NUL byte',
+    'control character U+0007', or 'lone surrogate U+D800', which a JSON ``\\ud800`` escape
+    can make and no UTF-8 text or database can store), or None when there is none."""
     m = _CONTROL.search(text)
     if m is None:
         return None
-    return "NUL byte" if m.group() == "\0" else f"control character U+{ord(m.group()):04X}"
+    code = ord(m.group())
+    if code == 0:
+        return "NUL byte"
+    return (f"lone surrogate U+{code:04X}" if 0xD800 <= code <= 0xDFFF
+            else f"control character U+{code:04X}")
 
 
 def check_characters(text: str, source, *, line: int | None = None,
