@@ -41,7 +41,11 @@ def small_fs(tmp_path):
     try:
         yield folder, remount
     finally:
-        subprocess.run(["umount", str(folder)], check=False)
+        done = subprocess.run(["umount", str(folder)], capture_output=True, text=True)
+        if done.returncode != 0:  # still busy: detach it, and say why the test fails
+            subprocess.run(["umount", "-l", str(folder)], check=False)
+            raise AssertionError(f"the test left {folder} busy (a file still open): "
+                                 f"{done.stderr.strip()}")
 
 
 def _one_line(err: str) -> str:

@@ -181,6 +181,7 @@ class Store:
             try:
                 self.conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
             except sqlite3.DatabaseError as exc:
+                self.conn.close()
                 raise InputError(f"'{path}' is not a leotwin database: {exc}",
                                  source="--db") from None
             return
@@ -194,6 +195,8 @@ class Store:
             self.conn.execute("PRAGMA foreign_keys=ON")
             self._migrate(MIGRATIONS)
         except sqlite3.Error as exc:
+            if getattr(self, "conn", None) is not None:
+                self.conn.close()
             if not existed:  # nothing of ours is left behind
                 for suffix in ("", "-wal", "-shm", "-journal"):
                     Path(f"{path}{suffix}").unlink(missing_ok=True)

@@ -108,9 +108,10 @@ def write_positions(path: str | Path, blocks: Iterable[Ephemeris]) -> int:
             for eph in blocks:
                 table = ephemeris_table(eph, csv=fmt == "csv")
                 if writer is None:
-                    if fmt == "parquet":
-                        writer = pq.ParquetWriter(tmp, table.schema, compression="snappy",
-                                                 use_dictionary=["sat_id"])
+                    if fmt == "parquet":  # into our own file: closed even when a write fails
+                        sink = open(tmp, "wb")
+                        writer = pq.ParquetWriter(sink, table.schema, compression="snappy",
+                                                  use_dictionary=["sat_id"])
                     else:
                         tmp.write_text(",".join(table.column_names) + "\n")
                         sink = open(tmp, "ab")  # closed in the finally below
@@ -118,8 +119,10 @@ def write_positions(path: str | Path, blocks: Iterable[Ephemeris]) -> int:
                 writer.write_table(table)
                 rows += table.num_rows
         finally:
-            if writer is not None:
-                writer.close()
-            if sink is not None:
-                sink.close()
+            try:
+                if writer is not None:
+                    writer.close()
+            finally:
+                if sink is not None:
+                    sink.close()
     return rows

@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from leotwin.io.atomic import write_parquet
 from leotwin.policy.reasons import reason_names
 
 UTC_NS = pa.timestamp("ns", tz="UTC")
@@ -67,7 +68,7 @@ POLICY_LOG = pa.schema([
 
 
 def _write(folder: Path, name: str, columns: dict, schema: pa.Schema) -> None:
-    pq.write_table(pa.table(columns, schema=schema), folder / f"{name}.parquet")
+    write_parquet(pa.table(columns, schema=schema), folder / f"{name}.parquet")
 
 
 def write_coverage(folder: Path, parts: list[dict]) -> None:
@@ -76,7 +77,7 @@ def write_coverage(folder: Path, parts: list[dict]) -> None:
         table = pa.concat_tables([pa.table(p, schema=COVERAGE) for p in parts])
     else:
         table = COVERAGE.empty_table()
-    pq.write_table(table, folder / "coverage.parquet")
+    write_parquet(table, folder / "coverage.parquet")
 
 
 def write_decisions(folder: Path, time_ns: np.ndarray, ids: np.ndarray, allowed: np.ndarray,
@@ -194,6 +195,7 @@ class PositionsWriter:
     def __init__(self, folder: Path):
         self.path = folder / "positions.parquet"
         self.writer: pq.ParquetWriter | None = None
+        self.sink = None  # our own file: closed at once when a write fails
 
     def add(self, sats, grid, start: int, r: np.ndarray, v: np.ndarray) -> None:
         """States ``r``/``v`` (N, t, 3) of instants ``start …`` of ``grid``."""
@@ -206,10 +208,20 @@ class PositionsWriter:
         err = np.where(np.isfinite(r[..., 0]), 0, 1).astype(np.uint8)
         table = ephemeris_table(Ephemeris(sats.ids, sub, "itrf", r, v, err, lat, lon, alt))
         if self.writer is None:
-            self.writer = pq.ParquetWriter(self.path, table.schema, compression="snappy",
+            self.sink = open(self.path, "wb")
+            self.writer = pq.ParquetWriter(self.sink, table.schema, compression="snappy",
                                            use_dictionary=["sat_id"])
         self.writer.write_table(table)
 
     def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
+        try:
+            if self.writer is not None:
+                self.writer.close()
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Close the file without finishing it (the run failed; its folder is removed)."""
+        if self.sink is not None:
+            self.sink.close()
+            self.sink = None

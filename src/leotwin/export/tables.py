@@ -7,10 +7,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from leotwin.export.positions import table_format
-from leotwin.io.atomic import atomic_output
+from leotwin.io.atomic import atomic_output, write_parquet
 
 
 def csv_ready(table: pa.Table) -> pa.Table:
@@ -32,7 +31,7 @@ def write_table(path: str | Path, table: pa.Table) -> None:
     fmt = table_format(path)
     with atomic_output(path) as tmp:
         if fmt == "parquet":
-            pq.write_table(table, tmp, compression="snappy")
+            write_parquet(table, tmp, compression="snappy")
         else:
             pacsv.write_csv(csv_ready(table), tmp,
                             write_options=pacsv.WriteOptions(quoting_style="needed"))

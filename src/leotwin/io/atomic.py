@@ -174,3 +174,13 @@ def output_lock(target: str | os.PathLike[str], *, option: str = "--out") -> Ite
         with contextlib.suppress(FileNotFoundError):
             os.unlink(lock)
         os.close(fd)
+
+
+def write_parquet(table, path: str | os.PathLike[str], **options) -> None:
+    """``pyarrow.parquet.write_table`` into a file we open and close ourselves: when the write
+    fails (a full disk) the file is closed at once, not when the garbage collector runs (which
+    would keep the file system busy and the space taken)."""
+    import pyarrow.parquet as pq
+
+    with open(path, "wb") as sink:
+        pq.write_table(table, sink, **options)

@@ -87,38 +87,43 @@ def _run(loaded: LoadedScenario, out: Path, estimate, backend: str, workers: int
     bounds = inputs.plan.bounds()
     with atomic_directory(out) as tmp:
         positions = tables.PositionsWriter(tmp) if s.outputs.positions else None
-        if progress:
-            progress.start(len(bounds), len(sats), grid.count, estimate)
-        for chunk in ordered_map(compute_chunk, bounds, inputs.plan, backend=backend,
-                                 workers=workers, scheduler=scheduler):
-            for j, tally in enumerate(chunk.tallies):
-                tallies[j] = tally if tallies[j] is None else tallies[j].then(tally)
-            for i in range(chunk.in_view.shape[0]):
-                t = chunk.start + i
-                now = int(grid.ns[t])
-                path_ok = np.ones(k, dtype=bool)
-                if access is not None:
-                    r_now = chunk.r[:, i]
-                    core = access.core_edges(r_now)
-                    # NO_PATH_TO_GATEWAY: a satellite serves, but no path leads from it to
-                    # a gateway and the PoP (no satellite at all is NO_SATELLITE_IN_VIEW).
-                    # Every terminal is judged with the satellite the rule chooses at this
-                    # instant, as at a slot start (as the control plane judges a decision)
-                    path_ok = access.reaches_pop(core, _serving(inputs, chunk, i, r_now, core),
-                                                 inputs.pop_of)
-                    if inputs.rtt_ids:  # the routed terminals: their own slot-held satellite
-                        step = access.step(r_now, now, bool(starts[t]), core=core)
-                        path_ok[inputs.rtt_pos] = (np.isfinite(step.length_km)
-                                                   | (step.serving < 0))
-                        rtt.add(now, inputs.rtt_ids, step, sats, access)
-                in_view_all[t] = chunk.in_view[i]
-                run.allowed[t], run.reasons[t] = stepper.step(
-                    now, inputs.lat, inputs.lon, inputs.alt_m, inputs.speeds,
-                    satellite_in_view=chunk.in_view[i], path_to_gateway=path_ok)
-            if positions is not None:
-                positions.add(sats, grid, chunk.start, chunk.r, chunk.v)
+        try:
             if progress:
-                progress.advance()
+                progress.start(len(bounds), len(sats), grid.count, estimate)
+            for chunk in ordered_map(compute_chunk, bounds, inputs.plan, backend=backend,
+                                     workers=workers, scheduler=scheduler):
+                for j, tally in enumerate(chunk.tallies):
+                    tallies[j] = tally if tallies[j] is None else tallies[j].then(tally)
+                for i in range(chunk.in_view.shape[0]):
+                    t = chunk.start + i
+                    now = int(grid.ns[t])
+                    path_ok = np.ones(k, dtype=bool)
+                    if access is not None:
+                        r_now = chunk.r[:, i]
+                        core = access.core_edges(r_now)
+                        # NO_PATH_TO_GATEWAY: a satellite serves, but no path leads from it to
+                        # a gateway and the PoP (no satellite at all is NO_SATELLITE_IN_VIEW).
+                        # Every terminal is judged with the satellite the rule chooses at this
+                        # instant, as at a slot start (as the control plane judges a decision)
+                        path_ok = access.reaches_pop(core, _serving(inputs, chunk, i, r_now, core),
+                                                     inputs.pop_of)
+                        if inputs.rtt_ids:  # the routed terminals: their own slot-held satellite
+                            step = access.step(r_now, now, bool(starts[t]), core=core)
+                            path_ok[inputs.rtt_pos] = (np.isfinite(step.length_km)
+                                                       | (step.serving < 0))
+                            rtt.add(now, inputs.rtt_ids, step, sats, access)
+                    in_view_all[t] = chunk.in_view[i]
+                    run.allowed[t], run.reasons[t] = stepper.step(
+                        now, inputs.lat, inputs.lon, inputs.alt_m, inputs.speeds,
+                        satellite_in_view=chunk.in_view[i], path_to_gateway=path_ok)
+                if positions is not None:
+                    positions.add(sats, grid, chunk.start, chunk.r, chunk.v)
+                if progress:
+                    progress.advance()
+        except BaseException:
+            if positions is not None:  # its file is closed now, before the folder goes
+                positions.discard()
+            raise
         if positions is not None:
             positions.close()
         run.deactivations = stepper.deactivations
