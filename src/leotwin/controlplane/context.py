@@ -103,8 +103,7 @@ class ScenarioContext:
                 engine = PolicyEngine(policy_file(
                     self.loaded, self.store, namespace=self.namespace,
                     scenario_terminals=self.scenario_terminals,
-                    scenario_log=self.scenario_log, what_if=what_if))
-                engine.source = self.loaded.source
+                    scenario_log=self.scenario_log, what_if=what_if), source=self.loaded.source)
                 cached = self._engines[what_if] = (version, engine)
             return cached[1]
 

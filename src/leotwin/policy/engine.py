@@ -60,9 +60,12 @@ class Located:
 
 
 class PolicyEngine:
-    def __init__(self, policy: LoadedPolicy | PolicyFile):
+    def __init__(self, policy: LoadedPolicy | PolicyFile, source: str | None = None):
+        """``source``: the file the policy came from (default: a LoadedPolicy's own); files
+        its zones name (GeoJSON) are relative to it."""
         self.doc = policy.doc if isinstance(policy, LoadedPolicy) else policy
-        self.source = policy.source if isinstance(policy, LoadedPolicy) else ""
+        self.source = source if source is not None else (
+            policy.source if isinstance(policy, LoadedPolicy) else "")
         self.countries = countries()
         self.zone_names = list(self.doc.regions)
         self.names = RegionNames(self.zone_names)

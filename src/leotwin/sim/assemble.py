@@ -177,7 +177,5 @@ def scenario_engine(loaded: LoadedScenario) -> PolicyEngine:
     s = loaded.scenario
     terminals, _, registrations = populations_of(loaded)
     policy = s.policy.model_copy(update={"log": [*s.policy.log, *registrations]})
-    engine = PolicyEngine(PolicyFile(name=s.name, regions=s.regions, terminals=terminals,
-                                     policy=policy))
-    engine.source = loaded.source
-    return engine
+    return PolicyEngine(PolicyFile(name=s.name, regions=s.regions, terminals=terminals,
+                                   policy=policy), source=loaded.source)
