@@ -28,8 +28,10 @@ EXIT_CODES = """
 |---:|---|
 | 0 | success (for `audit verify`: the chain is intact) |
 | 1 | a check failed (`audit verify`: the chain is broken) or an unexpected error |
-| 2 | bad input: one line on standard error names the file, line or field and what was \
-expected; nothing is written |
+| 2 | bad input, or a cause you can fix: one line on standard error names the file, line, \
+field or option and what was expected (a full disk, read-only media, no permission, a \
+locked database, a run in progress on the same `--out`, a run larger than the memory or \
+the free disk space); nothing is written and earlier results are kept |
 | 130 | interrupted (Ctrl-C or SIGTERM); partial output is removed |
 """
 
