@@ -144,3 +144,19 @@ def test_two_runs_to_one_out_never_both_write_it(cli, tmp_path):
     assert code == 2 and "exists" in _one_line(err)
     assert (out / "summary.json").read_text() == summary  # the first run's results stand
     assert not lock.exists() and not list(tmp_path.glob(".results.partial-*"))
+
+
+def test_a_locked_database_is_one_line(cli, tmp_path):
+    """Another process holds SQLite's write lock past the busy timeout (5 s)."""
+    import sqlite3
+
+    db = tmp_path / "store.db"
+    assert cli("tokens", "create", "--label", "a", "--role", "operator", "--db", db)[0] == 0
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        code, _, err = cli("tokens", "create", "--label", "b", "--role", "operator", "--db", db)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert code == 2 and "locked by another process" in _one_line(err)

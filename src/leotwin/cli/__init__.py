@@ -75,6 +75,12 @@ def main(argv: list[str] | None = None) -> int:
             message = " ".join(exc.format_message().split())
             print(f"leotwin: error: {message}{hint}", file=sys.stderr)
             return 2
+        if type(exc).__name__ == "OperationalError" and "locked" in str(exc):
+            # SQLite waited its busy timeout for another process's write to end
+            print("leotwin: error: --db: the database is locked by another process (a "
+                  "running 'leotwin serve' writing, or another command): try again when it is "
+                  "done", file=sys.stderr)
+            return 2
         cause = write_problem(exc)
         if cause is not None:  # disk full, read-only media, permission: the user can fix it
             where = getattr(exc, "filename", None)

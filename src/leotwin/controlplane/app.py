@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -40,6 +41,14 @@ def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None,
     @app.exception_handler(InputError)
     async def _input_error(request: Request, exc: InputError):
         return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(sqlite3.OperationalError)
+    async def _locked(request: Request, exc: sqlite3.OperationalError):
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise exc
+        # another process holds the write lock longer than SQLite's busy timeout: try again
+        return JSONResponse({"detail": "the database is busy: retry shortly"},
+                            status_code=503, headers={"Retry-After": "1"})
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
