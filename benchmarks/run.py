@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from common import best_of, machine
+from inputs import preflight, validation
 from pipeline import decisions, scenario
 
 
@@ -280,7 +281,7 @@ def fidelity(quick: bool) -> None:
 
 BENCHMARKS = {"propagation": propagation, "coverage": coverage, "visibility": visibility,
               "routing": routing, "fidelity": fidelity, "decisions": decisions,
-              "scenario": scenario}
+              "scenario": scenario, "validation": validation, "preflight": preflight}
 
 
 def main() -> None:

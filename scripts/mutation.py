@@ -54,6 +54,16 @@ TARGETS = {f"leotwin/policy/{m}.py": POLICY_TESTS
            for m in ("engine", "compiled", "state", "run", "places", "checks", "load",
                      "schema", "changes", "registration", "reasons")}
 TARGETS["leotwin/controlplane/store.py"] = AUDIT_TESTS
+#: the edge validation of #13 (bad input, the machine's failures): named mutants only, guarded
+#: by the bad-input corpus, the unusual inputs and the environment tests
+INPUT_TESTS = ["tests/test_bad_input.py", "tests/test_unusual_input.py",
+               "tests/test_environment.py", "tests/test_controlplane.py", "-k",
+               "not postgresql"]
+NAMED_ONLY = {p: INPUT_TESTS for p in (
+    "leotwin/io/text.py", "leotwin/io/yamlfile.py", "leotwin/io/jsonfile.py",
+    "leotwin/io/budget.py", "leotwin/io/atomic.py", "leotwin/orbits/elements.py",
+    "leotwin/export/check.py", "leotwin/controlplane/app.py", "leotwin/ground/regions.py",
+    "leotwin/policy/engine.py")}
 #: in store.py only these functions are mutated (the rest is I/O, tested elsewhere)
 AUDIT_FUNCTIONS = {"_canonical", "chain_hash", "verify_audit"}
 TIMEOUT_S = 300
@@ -114,6 +124,34 @@ NAMED = [
     ("leotwin/policy/run.py", "first_attempt = int(run.grid.ns[0]) if run.grid.count else 0",
      "first_attempt = int(run.grid.ns[-1]) if run.grid.count else 0",
      "time to deactivation from the wrong first instant"),
+    # issue #13: the validation layer at the edges
+    ("leotwin/io/text.py", "    return check_characters(text, path)", "    return text",
+     "control characters in files let through"),
+    ("leotwin/io/yamlfile.py", "if self.alias_values > MAX_ALIAS_VALUES:", "if False:",
+     "billion laughs expanded"),
+    ("leotwin/io/yamlfile.py", "if node.tag not in _PLAIN:", "if False:",
+     "YAML tags accepted"),
+    ("leotwin/io/jsonfile.py", "parse_constant=_constant,", "",
+     "NaN and Infinity read from JSON"),
+    ("leotwin/orbits/elements.py", "value <= high if closed else value < high", "True",
+     "mean motion 25 rev/day and eccentricity 1.5 accepted"),
+    ("leotwin/io/budget.py", "if estimate.memory_bytes > memory:", "if False:",
+     "runs larger than the memory started"),
+    ("leotwin/io/budget.py", "if estimate.out_bytes > free and not ignore_free_space:",
+     "if False:", "runs larger than the disk started"),
+    ("leotwin/io/atomic.py", "fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)", "pass",
+     "two runs to one --out"),
+    ("leotwin/io/atomic.py", "    cause = write_problem(exc)", "    cause = None",
+     "a full disk reported as an internal error"),
+    ("leotwin/export/check.py", "missing = [c for c in COLUMNS[name] if c not in "
+     "schema.names]", "missing = []", "a table without its columns exported"),
+    ("leotwin/controlplane/app.py", "best = min(branches.values(), key=len)",
+     "best = max(branches.values(), key=len)", "422 reports the wrong branch of a union"),
+    ("leotwin/ground/regions.py", "if k < j and parts[k].intersection(parts[j]).area > 0:",
+     "if False:", "overlapping MultiPolygon parts counted twice"),
+    ("leotwin/policy/engine.py", "self.source = source if source is not None else (",
+     "self.source = '' if source is not None else (", "zones read relative to the current "
+     "directory"),
 ]
 
 _COMPARE = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.LtE, ast.LtE: ast.Lt,
@@ -225,7 +263,7 @@ def run_one(m: Mutant, workdir: Path) -> tuple[Mutant, bool, float]:
     src = workdir / "src"
     original = (src / m.path).read_text()  # the copy's own text (the tree may change meanwhile)
     apply(m, src)
-    tests = TARGETS[m.path]
+    tests = TARGETS.get(m.path) or NAMED_ONLY[m.path]
     env = {**os.environ, "PYTHONPATH": str(src), "PYTHONDONTWRITEBYTECODE": "1"}
     t0 = time.perf_counter()
     try:
@@ -249,11 +287,15 @@ def main() -> int:
     ap.add_argument("--sample", type=int, default=0,
                     help="test a seeded random sample of this many generated mutants (0: all)")
     ap.add_argument("--seed", type=int, default=12)
+    ap.add_argument("--named-only", action="store_true",
+                    help="only the named mutants (a quick check after a change)")
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     gen = [m for path in TARGETS for m in generated(path)]
     chosen = gen if not args.sample else random.Random(args.seed).sample(
         gen, min(args.sample, len(gen)))
+    if args.named_only:
+        chosen = []
     mutants = named() + chosen
     print(f"{len(NAMED)} named and {len(chosen)} of {len(gen)} generated mutants, "
           f"{args.workers} workers", flush=True)
@@ -273,7 +315,8 @@ def main() -> int:
     free = list(dirs)
     t0 = time.perf_counter()
     # the tests must pass on the unmutated copy, or every mutant would count as killed
-    for path in sorted({m.path for m in mutants}):
+    suites = {tuple(TARGETS.get(m.path) or NAMED_ONLY[m.path]): m.path for m in mutants}
+    for path in sorted(suites.values()):  # once per distinct set of tests
         clean = Mutant(path, 1, "no change", "", "", 0)
         if run_one(clean, dirs[0])[1]:
             print(f"the tests of {path} fail without any mutation: fix them first")

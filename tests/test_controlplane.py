@@ -110,8 +110,8 @@ GOOD = '{"terminal_id": "X", "lat": 50, "lon": 30, "time": "2026-02-01T00:00Z"}'
 
 
 @pytest.mark.parametrize("body, field, words", [
-    (GOOD.replace("50", "NaN"), "body.lat", "not a finite number"),
-    (GOOD.replace("30", "-Infinity"), "body.lon", "not a finite number"),
+    (GOOD.replace("50", "NaN"), "body.lat", "finite number"),
+    (GOOD.replace("30", "-Infinity"), "body.lon", "finite number"),
     (GOOD.replace('"X"', '"X\\ud800"'), "body.terminal_id", "lone surrogate U+D800"),
     (GOOD.replace('"X"', '"X\\u0000"'), "body.terminal_id", "NUL byte"),
     ('{"decisions": [' + GOOD.replace("50", "NaN") + "]}", "body.decisions.0.lat", "finite"),

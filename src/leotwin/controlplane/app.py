@@ -26,7 +26,7 @@ from leotwin.controlplane.context import ScenarioContext
 from leotwin.controlplane.dashboard import mount_dashboard
 from leotwin.controlplane.routers import audit, decisions, maps, policy, terminals
 from leotwin.errors import InputError
-from leotwin.io.text import control_character
+from leotwin.io.text import bad_string, control_character
 
 
 def create_app(scenario: str | Path = "ukraine", db: str | Path | None = None,
@@ -125,20 +125,7 @@ def _body_problem(body: bytes) -> tuple[tuple, str] | None:
         doc = json.loads(body) if body else None
     except (ValueError, RecursionError):
         return None
-    stack: list[tuple[tuple, object]] = [(("body",), doc)]
-    while stack:
-        loc, item = stack.pop()
-        if isinstance(item, str):
-            what = control_character(item)
-            if what:
-                return loc, what
-        elif isinstance(item, dict):
-            for key, value in item.items():
-                stack.append(((*loc, key), key))
-                stack.append(((*loc, key), value))
-        elif isinstance(item, list):
-            stack.extend(((*loc, k), v) for k, v in enumerate(item))
-    return None
+    return bad_string(doc, ("body",))
 
 
 def app_from_env() -> FastAPI:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Annotated, Literal, get_args
 
@@ -10,7 +9,7 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from leotwin.errors import InputError
-from leotwin.io.text import control_character
+from leotwin.io.text import bad_string
 from leotwin.timegrid.grid import parse_time
 
 #: every integer parameter fits a signed 64-bit column (SQLite and PostgreSQL BIGINT)
@@ -23,8 +22,9 @@ MAX_PAGE = 10_000
 
 
 class Model(BaseModel):
-    """A request body: unknown fields, non-finite numbers (``NaN``, ``Infinity``) and strings
-    holding a control character or a lone surrogate, at any depth, are errors (422)."""
+    """A request body: unknown fields, non-finite numbers (``NaN``, ``Infinity``; a free-form
+    ``change`` is checked by the policy's own models) and strings holding a control character
+    or a lone surrogate, at any depth, are errors (422)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -34,20 +34,9 @@ class Model(BaseModel):
         item_type = get_args(cls.model_fields[info.field_name or ""].annotation) or (None,)
         if isinstance(item_type[0], type) and issubclass(item_type[0], Model):
             return v  # a list of request models: each item checks itself (and names its field)
-        stack = [v]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, str):
-                what = control_character(item)
-                if what:
-                    raise ValueError(f"{what} in a string: expected printable characters")
-            elif isinstance(item, float) and not math.isfinite(item):
-                raise ValueError(f"{item} is not a finite number")
-            elif isinstance(item, dict):
-                stack.extend(item.keys())
-                stack.extend(item.values())
-            elif isinstance(item, (list, tuple)):
-                stack.extend(item)
+        found = bad_string(v)
+        if found:
+            raise ValueError(f"{found[1]} in a string: expected printable characters")
         return v
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from leotwin.errors import InputError
-from leotwin.io.text import control_character
+from leotwin.io.text import bad_string
 
 
 class _Duplicate(ValueError):
@@ -41,21 +41,13 @@ def _unique(pairs: list[tuple[str, object]]) -> dict:
 
 
 def _strings(value, source: str) -> None:
-    """Refuse control characters that ``\\u0000``-style escapes put into strings."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            what = control_character(item)
-            if what:
-                shown = repr(item[:40])[1:-1]
-                raise InputError(f"{what} in the string '{shown}': expected printable "
-                                 "characters only", source=source)
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
+    """Refuse control characters and lone surrogates that escapes put into strings."""
+    found = bad_string(value)
+    if found:
+        where, what = found
+        field = ".".join(map(str, where)) or None
+        raise InputError(f"{what} in a string: expected printable characters only",
+                         source=source, field=field)
 
 
 def load_json(text: str, source: str):

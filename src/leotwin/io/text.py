@@ -39,6 +39,26 @@ def control_character(text: str) -> str | None:
             else f"control character U+{code:04X}")
 
 
+def bad_string(value, loc: tuple = ()) -> tuple[tuple, str] | None:
+    """(location, what) of the first string — key or value, at any depth of dicts and lists —
+    that :func:`control_character` objects to; None when there is none.  For parsed JSON and
+    request bodies, where escapes (``\\u0000``, ``\\ud800``) make what no text file holds."""
+    stack: list[tuple[tuple, object]] = [(loc, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            what = control_character(item)
+            if what:
+                return where, what
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                stack.append(((*where, key), key))
+                stack.append(((*where, key), inner))
+        elif isinstance(item, (list, tuple)):
+            stack.extend(((*where, k), inner) for k, inner in enumerate(item))
+    return None
+
+
 def check_characters(text: str, source, *, line: int | None = None,
                      field: str | None = None) -> str:
     """``text`` unchanged, or an :class:`InputError` naming the first control character (with

@@ -7,7 +7,8 @@ what does not fit (``io.budget``) and ``leotwin policy check`` prints the estima
 scenario that passes ``policy check`` starts.
 
 Bytes per row were measured on the built-in ``ukraine-2026`` run (benchmarks/RESULTS.md,
-"#13"): decisions 4.3 B on disk, RTT 42 B, coverage 30 B; the figures below round them up,
+"#13"): decisions 4.3 B on disk, RTT 42 B, coverage 30 B, positions 73 B (the small test
+scenario); the figures below round them up,
 and the memory per decision row (≈ 100 B) is the peak of the table's columns as it is
 written.
 """
@@ -27,7 +28,9 @@ from leotwin.policy.engine import PolicyEngine
 from leotwin.sim.load import LoadedScenario
 
 #: output bytes per row of each table (rounded up from the measured figures)
-OUT_BYTES = {"decisions": 8, "rtt": 64, "coverage": 48, "terminals": 48, "positions": 64}
+OUT_BYTES = {"decisions": 8, "rtt": 64, "coverage": 48, "terminals": 48, "positions": 96}
+#: the files of fixed size: summary, regions, policy log, report.html with its figures
+FIXED_OUT_BYTES = 2e6
 #: peak memory bytes per row or object while a run holds and writes it
 MEMORY_BYTES = {"decisions": 100, "rtt": 400, "coverage": 400, "terminal": 4_000,
                 "satellite": 3_000, "positions": 0}
@@ -79,7 +82,7 @@ def preflight(loaded: LoadedScenario) -> Estimate:
     rows = {"decisions": grid.count * terminals, "rtt": grid.count * len(s.network.rtt_terminals),
             "coverage": cells, "terminals": terminals,
             "positions": grid.count * satellites if s.outputs.positions else 0}
-    out = sum(OUT_BYTES[k] * n for k, n in rows.items())
+    out = FIXED_OUT_BYTES + sum(OUT_BYTES[k] * n for k, n in rows.items())
     memory = (BASE_MEMORY + MEMORY_BYTES["decisions"] * rows["decisions"]
               + MEMORY_BYTES["rtt"] * rows["rtt"] + MEMORY_BYTES["coverage"] * cells
               + MEMORY_BYTES["terminal"] * terminals + MEMORY_BYTES["satellite"] * satellites)
