@@ -82,6 +82,9 @@ def test_output_larger_than_the_free_space_is_refused_before_work(cli, small_fs)
 def test_a_run_on_a_full_disk_keeps_no_partial_folder(cli, small_fs, tmp_path):
     fs, _ = small_fs
     (fs / "filler").write_bytes(b"x" * 40_000)  # leave less than a run's 50 kB of tables
+    code, _, err = cli("run", GOOD_SCENARIO, "--out", fs / "r")  # the estimate says no
+    line = _one_line(err)
+    assert code == 2 and "free" in line and "--ignore-free-space" in line
     code, _, err = cli("run", GOOD_SCENARIO, "--out", fs / "r", "--ignore-free-space")
     line = _one_line(err)
     assert code == 2 and "no space left" in line

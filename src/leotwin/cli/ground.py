@@ -34,7 +34,7 @@ from leotwin.errors import InputError
 from leotwin.export.tables import write_table
 from leotwin.ground.cells import check_resolution, cover
 from leotwin.ground.regions import countries, resolve_region
-from leotwin.ground.sites import check_altitude, check_mask
+from leotwin.ground.sites import check_altitude, check_mask, check_position
 from leotwin.io.atomic import check_writable
 from leotwin.io.budget import Estimate, check_budget
 from leotwin.links.passes import PASS_COLUMNS, find_passes
@@ -142,10 +142,7 @@ def passes(
     Columns: sat_id, rise_time, culmination_time, set_time, max_elevation_deg (times UTC, empty
     when the pass is already up at the start or still up at the end of the window).
     """
-    if not -90.0 <= lat <= 90.0:
-        raise InputError(f"latitude {lat} is outside [-90, 90]", source="--lat")
-    if not -180.0 <= lon <= 180.0:
-        raise InputError(f"longitude {lon} is outside [-180, 180]", source="--lon")
+    check_position(lat, lon)
     check_altitude(alt_m)
     mask = check_mask(min_elevation)
     sample_ns = parse_duration(sample, source="--sample")

@@ -108,10 +108,10 @@ def propagate(
     sats = load_satellites(constellation, tle, omm)
     states = len(sats) * grid.count
     per_row = 160 if table_format(out) == "csv" else 64  # bytes, measured (RESULTS.md, #13)
-    check_budget(Estimate(f"{states:,} states ({len(sats):,} satellites × {grid.count:,} "
-                          f"instants)", states * per_row, 300e6 + 3_000 * len(sats)
-                          + 200 * block_instants(len(sats)) * len(sats)),
-                 out, ignore_free_space=ignore_free_space)
+    estimate = Estimate(f"{states:,} states ({len(sats):,} satellites × {grid.count:,} "
+                        f"instants)", states * per_row, 300e6 + 3_000 * len(sats)
+                        + 200 * block_instants(len(sats)) * len(sats))
+    check_budget(estimate, out, ignore_free_space=ignore_free_space)
     options = PropagationOptions(frame=frame_name)
     t0 = time.perf_counter()
     errors: dict[str, dict] = {}
@@ -124,7 +124,8 @@ def propagate(
             for item in block.error_summary():
                 errors.setdefault(item["sat_id"], item)
             if show:
-                err.print(f"\rpropagating: block {k + 1}/{total}", end="")
+                err.print(f"\rpropagating: block {k + 1}/{total} ({estimate.describe()})",
+                          end="")
             yield block
         if show:
             err.print()

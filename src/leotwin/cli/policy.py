@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from leotwin.errors import InputError
-from leotwin.ground.sites import check_altitude, check_speed
+from leotwin.ground.sites import check_altitude, check_position, check_speed
 from leotwin.policy.engine import PolicyEngine
 from leotwin.policy.load import load_policy
 from leotwin.policy.state import VIEWS, as_of, describe_view, in_force, refused_until
@@ -128,10 +128,7 @@ def decide(
 ) -> None:
     """Allow or deny one terminal at a place and time, with every reason, as JSON (for a
     scenario: over its whole registry, populations included, as ``leotwin run`` decides)."""
-    if not -90.0 <= lat <= 90.0:
-        raise InputError(f"latitude {lat} is outside [-90, 90]", source="--lat")
-    if not -180.0 <= lon <= 180.0:
-        raise InputError(f"longitude {lon} is outside [-180, 180]", source="--lon")
+    check_position(lat, lon)
     check_speed(speed_kmh)
     check_altitude(alt_m)
     t = parse_time(time, source="--time")

@@ -48,6 +48,16 @@ def check_altitude(value: float, where: str = "--alt-m") -> float:
     return float(value)
 
 
+def check_position(lat: float, lon: float, where: tuple[str, str] = ("--lat", "--lon")
+                   ) -> tuple[float, float]:
+    """Geodetic latitude in [−90, 90] and longitude in [−180, 180] degrees (NaN refused)."""
+    if not -90.0 <= lat <= 90.0:
+        raise InputError(f"latitude {lat} is outside [-90, 90]", source=where[0])
+    if not -180.0 <= lon <= 180.0:
+        raise InputError(f"longitude {lon} is outside [-180, 180]", source=where[1])
+    return float(lat), float(lon)
+
+
 def check_speed(value: float, where: str = "--speed-kmh") -> float:
     """A ground speed (km/h): finite, ≥ 0, at most 5,000 (the control plane's bound)."""
     if not 0.0 <= value <= 5000.0:
