@@ -62,8 +62,7 @@ INPUT_TESTS = ["tests/test_bad_input.py", "tests/test_unusual_input.py",
 NAMED_ONLY = {p: INPUT_TESTS for p in (
     "leotwin/io/text.py", "leotwin/io/yamlfile.py", "leotwin/io/jsonfile.py",
     "leotwin/io/budget.py", "leotwin/io/atomic.py", "leotwin/orbits/elements.py",
-    "leotwin/export/check.py", "leotwin/controlplane/app.py", "leotwin/ground/regions.py",
-    "leotwin/policy/engine.py")}
+    "leotwin/export/check.py", "leotwin/controlplane/app.py", "leotwin/ground/regions.py")}
 #: in store.py only these functions are mutated (the rest is I/O, tested elsewhere)
 AUDIT_FUNCTIONS = {"_canonical", "chain_hash", "verify_audit"}
 TIMEOUT_S = 300
@@ -78,6 +77,7 @@ class Mutant:
     new: str
     occurrence: int = 0  # which occurrence of ``old`` on that line
     named: bool = False
+    tests: tuple = ()  # the tests that guard it (default: its module's, ``TARGETS``)
 
 
 NAMED = [
@@ -151,7 +151,7 @@ NAMED = [
      "if False:", "overlapping MultiPolygon parts counted twice"),
     ("leotwin/policy/engine.py", "self.source = source if source is not None else (",
      "self.source = '' if source is not None else (", "zones read relative to the current "
-     "directory"),
+     "directory", INPUT_TESTS),
 ]
 
 _COMPARE = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.LtE, ast.LtE: ast.Lt,
@@ -237,13 +237,14 @@ def generated(path: str) -> list[Mutant]:
 
 def named() -> list[Mutant]:
     out = []
-    for path, old, new, what in NAMED:
+    for path, old, new, what, *tests in NAMED:
         lines = (SRC / path).read_text().splitlines()
         hits = [k for k, line in enumerate(lines, 1) if old in line]
         if len(hits) != 1:
             raise SystemExit(f"named mutant '{what}': its text is found {len(hits)} times in "
                              f"{path} (the code moved: update scripts/mutation.py)")
-        out.append(Mutant(path, hits[0], what, old, new, 0, named=True))
+        out.append(Mutant(path, hits[0], what, old, new, 0, named=True,
+                          tests=tuple(tests[0]) if tests else ()))
     return out
 
 
@@ -263,7 +264,7 @@ def run_one(m: Mutant, workdir: Path) -> tuple[Mutant, bool, float]:
     src = workdir / "src"
     original = (src / m.path).read_text()  # the copy's own text (the tree may change meanwhile)
     apply(m, src)
-    tests = TARGETS.get(m.path) or NAMED_ONLY[m.path]
+    tests = list(m.tests) or TARGETS.get(m.path) or NAMED_ONLY[m.path]
     env = {**os.environ, "PYTHONPATH": str(src), "PYTHONDONTWRITEBYTECODE": "1"}
     t0 = time.perf_counter()
     try:
@@ -315,11 +316,12 @@ def main() -> int:
     free = list(dirs)
     t0 = time.perf_counter()
     # the tests must pass on the unmutated copy, or every mutant would count as killed
-    suites = {tuple(TARGETS.get(m.path) or NAMED_ONLY[m.path]): m.path for m in mutants}
-    for path in sorted(suites.values()):  # once per distinct set of tests
-        clean = Mutant(path, 1, "no change", "", "", 0)
+    suites = {m.tests or tuple(TARGETS.get(m.path) or NAMED_ONLY[m.path]): m
+              for m in mutants}
+    for tests, m in sorted(suites.items(), key=lambda kv: kv[1].path):  # once per test set
+        clean = Mutant(m.path, 1, "no change", "", "", 0, tests=tests)
         if run_one(clean, dirs[0])[1]:
-            print(f"the tests of {path} fail without any mutation: fix them first")
+            print(f"the tests of {m.path} fail without any mutation: fix them first")
             return 2
 
     def job(m: Mutant):
