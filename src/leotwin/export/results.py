@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -195,7 +196,7 @@ class PositionsWriter:
     def __init__(self, folder: Path):
         self.path = folder / "positions.parquet"
         self.writer: pq.ParquetWriter | None = None
-        self.sink = None  # our own file: closed at once when a write fails
+        self.sink: BinaryIO | None = None  # our own file: closed at once when a write fails
 
     def add(self, sats, grid, start: int, r: np.ndarray, v: np.ndarray) -> None:
         """States ``r``/``v`` (N, t, 3) of instants ``start …`` of ``grid``."""
