@@ -262,3 +262,28 @@ def test_inline_walker_shells(cli, tmp_path, data_dir):
     path.write_text(text.replace("phasing_f: 5", "phasing_f: 5, altitud_km: 3"))
     code, _, err = cli("run", path, "--out", tmp_path / "run4")
     assert code == 2 and "unknown key 'altitud_km'" in err
+
+
+def test_run_start_and_duration_override_the_window(cli, tmp_path, data_dir):
+    """``--start``/``--duration`` give the same tables as the scenario file with that window
+    written in (#14, item 6); bad values name the option."""
+    source = data_dir / "small-scenario.yaml"
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(source.read_text().replace(
+        "time: {start: 2026-02-09T23:40:00Z, duration: 40m, step: 2m}",
+        "time: {start: 2026-02-09T23:50:00Z, duration: 10m, step: 2m}"))
+    code, _, err = cli("run", source, "--start", "2026-02-09T23:50:00Z", "--duration", "10m",
+                       "--out", tmp_path / "a", "--no-report")
+    assert code == 0, err
+    code, _, err = cli("run", edited, "--out", tmp_path / "b", "--no-report")
+    assert code == 0, err
+    summary = json.loads((tmp_path / "a" / "summary.json").read_text())
+    assert summary["instants"] == 5 and summary["start"] == "2026-02-09T23:50:00Z"
+    for name in ("coverage", "rtt", "decisions", "terminals"):
+        a, b = (pq.read_table(tmp_path / d / f"{name}.parquet") for d in "ab")
+        assert a.equals(b), name
+    for args, option in ((("--duration", "1m"), "--duration"),
+                         (("--start", "2026-02-30T00:00Z"), "--start")):
+        code, _, err = cli("run", source, *args, "--out", tmp_path / "c")
+        assert code == 2 and option in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "c").exists()

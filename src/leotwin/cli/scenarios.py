@@ -8,8 +8,15 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from leotwin.data import builtin_scenarios
 from leotwin.errors import InputError
@@ -29,25 +36,46 @@ class _Bar:
     def __init__(self):
         self.progress = None
 
-    def start(self, chunks: int, satellites: int, instants: int, estimate=None) -> None:
+    def start(self, chunks: int, satellites: int, instants: int, estimate=None,
+              terminals: int = 0) -> None:
         if not sys.stderr.isatty():
             return
-        size = f" → {estimate.describe().split(': ', 1)[1]}" if estimate else ""
-        self.progress = Progress(TextColumn("[bold]run"), BarColumn(),
-                                 TextColumn("chunk {task.completed}/{task.total}"),
-                                 TextColumn(f"{satellites:,} satellites × {instants:,} instants"
-                                            f"{size}"),
-                                 TimeRemainingColumn(), console=Console(stderr=True))
-        self.progress.start()
-        self.task = self.progress.add_task("run", total=chunks)
+        from leotwin.io.budget import human_bytes
 
-    def advance(self) -> None:
+        size = (f"; estimated {human_bytes(estimate.out_bytes)} out, "
+                f"{human_bytes(estimate.memory_bytes)} memory") if estimate else ""
+        self.terminals = max(terminals, 1)
+        self.progress = Progress(TextColumn("[bold]run"), BarColumn(bar_width=20),
+                                 TextColumn(f"{{task.completed:,.0f}}/{instants:,} instants"),
+                                 _Rate(self.terminals), TextColumn("ETA"),
+                                 TimeRemainingColumn(),
+                                 TextColumn(f"{satellites:,} satellites × {terminals:,} "
+                                            f"terminals{size}"),
+                                 console=Console(stderr=True))
+        self.progress.start()
+        self.task = self.progress.add_task("run", total=instants)
+
+    def advance(self, instants: int = 1) -> None:
         if self.progress:
-            self.progress.advance(self.task)
+            self.progress.advance(self.task, instants)
 
     def stop(self) -> None:
         if self.progress:
             self.progress.stop()
+
+
+class _Rate(ProgressColumn):
+    """Terminal-instants per second (instants per second × terminals)."""
+
+    def __init__(self, terminals: int):
+        super().__init__()
+        self.terminals = terminals
+
+    def render(self, task) -> Text:
+        speed = task.finished_speed or task.speed
+        if not speed:
+            return Text("… terminal-instants/s")
+        return Text(f"{speed * self.terminals:,.0f} terminal-instants/s")
 
 
 @app.command()
@@ -68,11 +96,17 @@ def run(
     ignore_free_space: Annotated[bool, typer.Option(
         help="Start even when the estimated output exceeds the free disk space (never when "
              "it exceeds the memory available).")] = False,
+    start: Annotated[str | None, typer.Option(
+        help="Run from this instant instead of the scenario's time.start (ISO 8601 UTC).")
+                     ] = None,
+    duration: Annotated[str | None, typer.Option(
+        help="Run for this span instead of the scenario's time.duration (e.g. 1h: a quick "
+             "look at a big scenario).")] = None,
 ) -> None:
     """Run a scenario end to end and write one results directory atomically:
     summary.json, coverage/rtt/decisions/terminals/policy_log (+positions) .parquet, report.html.
     """
-    loaded = load_scenario(scenario)
+    loaded = load_scenario(scenario).with_window(start, duration)
     for warning in loaded.policy.warnings:
         Console(stderr=True, highlight=False, soft_wrap=True).print(f"warning: {warning}")
     target = out or Path("results") / loaded.scenario.name

@@ -20,7 +20,8 @@ from pathlib import Path
 from leotwin.errors import InputError
 
 
-def _size(n: float) -> str:
+def human_bytes(n: float) -> str:
+    """``n`` bytes in words: '4.5 MB' (powers of 1000)."""
     for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if n >= scale:
             return f"{n / scale:,.1f} {unit}"
@@ -37,8 +38,8 @@ class Estimate:
     memory_bytes: float
 
     def describe(self) -> str:
-        return (f"{self.work}: about {_size(self.out_bytes)} of output and "
-                f"{_size(self.memory_bytes)} of memory")
+        return (f"{self.work}: about {human_bytes(self.out_bytes)} of output and "
+                f"{human_bytes(self.memory_bytes)} of memory")
 
 
 def available_memory() -> int:
@@ -67,14 +68,14 @@ def check_budget(estimate: Estimate, out: str | os.PathLike[str], *,
     machine's figures (tests)."""
     memory = available_memory() if memory is None else memory
     if estimate.memory_bytes > memory:
-        raise InputError(f"{estimate.describe()}, but {_size(memory)} of memory is available: "
-                         "shorten the time window, lengthen the step or use fewer satellites, "
-                         "terminals or cells", source=source)
+        raise InputError(f"{estimate.describe()}, but {human_bytes(memory)} of memory is "
+                         "available: shorten the time window, lengthen the step or use fewer "
+                         "satellites, terminals or cells", source=source)
     folder = Path(out).parent if str(Path(out).parent) else Path(".")
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     free = free_space(folder) if free is None else free
     if estimate.out_bytes > free and not ignore_free_space:
-        raise InputError(f"{estimate.describe()}, but {folder} has {_size(free)} free: shorten "
-                         "the time window or lengthen the step (or pass --ignore-free-space to "
-                         "start anyway)", source=source)
+        raise InputError(f"{estimate.describe()}, but {folder} has {human_bytes(free)} free: "
+                         "shorten the time window or lengthen the step (or pass "
+                         "--ignore-free-space to start anyway)", source=source)

@@ -34,6 +34,23 @@ class LoadedScenario:
         p = Path(text)
         return p if p.is_absolute() else self.folder / p
 
+    def with_window(self, start: str | None = None, duration: str | None = None
+                    ) -> LoadedScenario:
+        """The same scenario over another window (``leotwin run --start/--duration``): the
+        values given replace the scenario's ``time.start``/``time.duration``; its step, slots
+        and policy are kept.  Errors name the option."""
+        if start is None and duration is None:
+            return self
+        t = self.scenario.time
+        window = t.model_copy(update={"start": start or t.start,
+                                      "duration": duration or t.duration})
+        grid = TimeGrid.from_span(window.start, window.duration, window.step)
+        if grid.count < 2:
+            raise InputError("the window holds fewer than two instants of the scenario's step "
+                             f"({t.step}): expected a longer --duration", source="--duration")
+        return LoadedScenario(self.scenario.model_copy(update={"time": window}), self.policy,
+                              self.source, self.raw)
+
     def grid(self) -> TimeGrid:
         t = self.scenario.time
         try:

@@ -89,7 +89,7 @@ def _run(loaded: LoadedScenario, out: Path, estimate, backend: str, workers: int
         positions = tables.PositionsWriter(tmp) if s.outputs.positions else None
         try:
             if progress:
-                progress.start(len(bounds), len(sats), grid.count, estimate)
+                progress.start(len(bounds), len(sats), grid.count, estimate, terminals=k)
             for chunk in ordered_map(compute_chunk, bounds, inputs.plan, backend=backend,
                                      workers=workers, scheduler=scheduler):
                 for j, tally in enumerate(chunk.tallies):
@@ -119,7 +119,7 @@ def _run(loaded: LoadedScenario, out: Path, estimate, backend: str, workers: int
                 if positions is not None:
                     positions.add(sats, grid, chunk.start, chunk.r, chunk.v)
                 if progress:
-                    progress.advance()
+                    progress.advance(chunk.in_view.shape[0])
         except BaseException:
             if positions is not None:  # its file is closed now, before the folder goes
                 positions.discard()
