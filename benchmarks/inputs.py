@@ -2,9 +2,9 @@
 
 ``validation``: reading a 30,000-object 3LE file (the size of the public catalogue) and a
 scenario listing 50,000 terminals, strictly (leotwin: size bound, UTF-8, control characters,
-every field; YAML with line numbers, tags, aliases, dates) against the same parse without the
-new checks in the same process (the TLE parser on text read by ``Path.read_text``; PyYAML's
-own ``safe_load``, which keeps no line numbers).
+every field; YAML with line numbers, tags, aliases, dates, composed by libyaml when present)
+against the same parse without the new checks in the same process (the TLE parser on text read
+by ``Path.read_text``; PyYAML's own pure-Python ``safe_load``, which keeps no line numbers).
 ``preflight``: the estimate of ``sim.preflight`` against the run it estimates (bytes written,
 peak RSS of a fresh process), on built-in scenarios.
 """

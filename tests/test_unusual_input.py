@@ -124,3 +124,20 @@ def test_relative_paths_are_relative_to_the_file_that_names_them(cli, tmp_path, 
                                            "time": "2026-01-15T00:00Z"},
                     headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200 and "zone_a" in r.json()["explanation"], r.text
+
+
+def test_libyaml_and_pure_python_parsers_read_the_same_values_and_lines(monkeypatch):
+    """The C parser is used when PyYAML has it; PyYAML's own gives the same document."""
+    import yaml
+
+    import leotwin.io.yamlfile as yamlfile
+
+    def read(loader):
+        monkeypatch.setattr(yamlfile, "_COMPOSER", loader)
+        doc = yamlfile.load_yaml((VALID / "zones.yaml").read_text(), "zones.yaml")
+        return doc, [yamlfile.line_at(doc, loc) for loc in (
+            ("regions", "arctic"), ("terminals", 0, "whitelisted"), ("policy", "log", 2))]
+
+    c_doc, c_lines = read(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    py_doc, py_lines = read(yaml.SafeLoader)
+    assert c_doc == py_doc and c_lines == py_lines == [5, 7, 14]

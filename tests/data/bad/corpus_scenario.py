@@ -55,7 +55,7 @@ def _faults():
            for k in range(9)] + BASE.splitlines()[1:]) + "\n", "alias"
     yield "recursive-anchor", _sub("sources: []", "sources: &s [*s]", BASE.replace(
         "seed: 1", "sources: []\nseed: 1")), "line 4|alias"
-    yield "deep-nesting", _sub("seed: 1", "seed: " + "[" * 5000 + "]" * 5000), "nested"
+    yield "deep-nesting", _sub("seed: 1", "seed: " + "[" * 5000 + "]" * 5000), "nest"
     yield "merge-key-alias", _sub("outputs: {positions: false, report: false}",
                                   "x: &o {positions: false}\noutputs: {<<: *o, report: false}"), \
         "merge keys"
