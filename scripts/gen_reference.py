@@ -126,8 +126,13 @@ def http_page() -> str:
              f"{spec['info'].get('description', '')}", "",
              "Every operation but `GET /v1/health` needs `Authorization: Bearer <token>` "
              "(`leotwin tokens create --role viewer|operator|admin`); 401 without a valid "
-             "token, 403 with a role too low, 422 for an invalid payload.  The live document is "
-             "at `/openapi.json` and browsable at `/docs`.", ""]
+             "token, 403 with a role too low, 422 for an invalid payload, 503 (with "
+             "`Retry-After`) while the database is locked by another writer.  A 422 lists one "
+             "error per field: `{\"detail\": [{\"loc\": [\"body\", \"lat\"], \"field\": "
+             "\"body.lat\", \"msg\": …, \"type\": …}]}`; numbers must be finite (no "
+             "`NaN`/`Infinity`) and strings, in bodies, queries and paths, hold no control "
+             "character or lone surrogate.  The live document is at `/openapi.json` and "
+             "browsable at `/docs`.", ""]
     for path, ops in spec["paths"].items():
         for method, op in ops.items():
             lines += [f"## `{method.upper()} {path}`", ""]
