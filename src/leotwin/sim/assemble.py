@@ -19,7 +19,7 @@ from leotwin.ground.regions import Region
 from leotwin.ground.sites import GroundSites, gateways, pops, synthetic_terminals
 from leotwin.network.access import AccessNetwork
 from leotwin.network.isl import plus_grid
-from leotwin.orbits import get_constellation, load_omm, load_tle
+from leotwin.orbits import get_constellation
 from leotwin.orbits.satellites import SatelliteSet
 from leotwin.policy.engine import PolicyEngine
 from leotwin.policy.schema import LogEntry, PolicyFile, Terminal
@@ -46,11 +46,12 @@ def satellites_of(loaded: LoadedScenario) -> tuple[SatelliteSet, np.ndarray]:
         isl = loaded.scenario.network.isl
         edges = plus_grid(constellation) if isl == "plus-grid" else np.empty((0, 2), np.int64)
         return sats, edges
-    sats = load_tle(loaded.path(c.tle)) if c.tle else load_omm(loaded.path(str(c.omm)))
+    from_file = loaded.satellite_file
+    assert from_file is not None  # neither built-in nor shells: a TLE or OMM file
     if loaded.scenario.network.isl == "plus-grid":
         raise InputError("+Grid needs a built-in constellation's planes: use isl: nearest-k or "
                          "none with TLE/OMM data", source=loaded.source, field="network.isl")
-    return sats, np.empty((0, 2), np.int64)
+    return from_file, np.empty((0, 2), np.int64)
 
 
 def terminals_of(loaded: LoadedScenario) -> tuple[list[Terminal], np.ndarray]:
@@ -67,7 +68,7 @@ def populations_of(loaded: LoadedScenario) -> tuple[list[Terminal], np.ndarray,
     out = list(s.terminals)
     speeds = [t.speed_kmh for t in s.terminals]
     log: list[LogEntry] = []
-    engine_zones = PolicyEngine(loaded.policy)
+    engine_zones = loaded.zone_engine
     for k, pop in enumerate(s.ground.populations):
         region = engine_zones.region(pop.region)
         seed = s.seed * SEED_STRIDE + k

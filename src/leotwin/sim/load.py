@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -12,6 +13,10 @@ from leotwin.errors import InputError
 from leotwin.io.text import read_text
 from leotwin.io.yamlfile import line_at, load_yaml
 from leotwin.orbits.catalog import CATALOG
+from leotwin.orbits.omm import load_omm
+from leotwin.orbits.satellites import SatelliteSet
+from leotwin.orbits.tle import load_tle
+from leotwin.policy.engine import PolicyEngine
 from leotwin.policy.load import LoadedPolicy, check_meaning, plans_of, region_known
 from leotwin.policy.schema import PolicyFile
 from leotwin.sim.scenario import Scenario
@@ -33,6 +38,20 @@ class LoadedScenario:
         """A file named in the scenario, relative to the scenario's folder."""
         p = Path(text)
         return p if p.is_absolute() else self.folder / p
+
+    @cached_property
+    def satellite_file(self) -> SatelliteSet | None:
+        """The satellites of the scenario's TLE or OMM file (None for built-in or Walker
+        constellations), read once: the pre-flight check and the run share them."""
+        c = self.scenario.constellation
+        if c.tle is None and c.omm is None:
+            return None
+        return load_tle(self.path(c.tle)) if c.tle else load_omm(self.path(str(c.omm)))
+
+    @cached_property
+    def zone_engine(self) -> PolicyEngine:
+        """An engine over the scenario's own policy, its zones built (GeoJSON read) once."""
+        return PolicyEngine(self.policy)
 
     def with_window(self, start: str | None = None, duration: str | None = None
                     ) -> LoadedScenario:

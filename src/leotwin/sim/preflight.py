@@ -22,9 +22,6 @@ from leotwin.ground.sites import gateways, pops
 from leotwin.io.budget import Estimate
 from leotwin.io.yamlfile import line_at
 from leotwin.orbits.catalog import get_constellation
-from leotwin.orbits.omm import load_omm
-from leotwin.orbits.tle import load_tle
-from leotwin.policy.engine import PolicyEngine
 from leotwin.sim.load import LoadedScenario
 
 #: output bytes per row of each table (rounded up from the measured figures)
@@ -50,8 +47,7 @@ def satellite_count(loaded: LoadedScenario) -> int:
         raise InputError("+Grid needs a built-in constellation's planes: use isl: nearest-k or "
                          "none with TLE/OMM data", source=loaded.source,
                          line=line_at(loaded.raw, ("network", "isl")), field="network.isl")
-    path = loaded.path(c.tle or str(c.omm))
-    return len(load_tle(path) if c.tle else load_omm(path))
+    return len(loaded.satellite_file or ())
 
 
 def _files(loaded: LoadedScenario) -> None:
@@ -75,7 +71,7 @@ def preflight(loaded: LoadedScenario) -> Estimate:
     grid = loaded.grid()
     satellites = satellite_count(loaded)
     _files(loaded)
-    engine = PolicyEngine(loaded.policy)  # builds every zone: bad GeoJSON fails here
+    engine = loaded.zone_engine  # builds every zone: bad GeoJSON fails here
     terminals = len(s.terminals) + sum(p.count for p in s.ground.populations)
     hexagon = h3.average_hexagon_area(s.ground.h3_res, "km^2")
     cells = sum(int(engine.region(r).area_km2 / hexagon) + 1 for r in s.ground.regions)
