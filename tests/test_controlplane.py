@@ -114,6 +114,8 @@ GOOD = '{"terminal_id": "X", "lat": 50, "lon": 30, "time": "2026-02-01T00:00Z"}'
     (GOOD.replace("30", "-Infinity"), "body.lon", "finite number"),
     (GOOD.replace('"X"', '"X\\ud800"'), "body.terminal_id", "lone surrogate U+D800"),
     (GOOD.replace('"X"', '"X\\u0000"'), "body.terminal_id", "NUL byte"),
+    (GOOD.replace('"X"', '"X\x7f"'), "body.terminal_id", "control character U+007F"),
+    (GOOD.replace('"X"', '"X\x85"'), "body.terminal_id", "control character U+0085"),
     ('{"decisions": [' + GOOD.replace("50", "NaN") + "]}", "body.decisions.0.lat", "finite"),
     ('{"decisions": [' + GOOD.replace('"X"', '"\\udfff"') + "]}",
      "body.decisions.0.terminal_id", "lone surrogate"),

@@ -118,9 +118,18 @@ def one_error_per_field(errors) -> list[dict]:
     return list(out.values())
 
 
+_C1 = re.compile(rb"\xc2[\x80-\x9f]")
+
+
 def _body_problem(body: bytes) -> tuple[tuple, str] | None:
     """(location, what) of the first string of a JSON body holding a control character or a
-    lone surrogate; None when there is none or the body is not JSON (FastAPI reports that)."""
+    lone surrogate; None when there is none or the body is not JSON (FastAPI reports that).
+
+    JSON text cannot hold a raw C0 control character inside a string (the parser refuses it),
+    so such a string needs a ``\\u`` escape, a raw DEL or a raw C1 character (UTF-8
+    ``C2 80``–``C2 9F``): a body with none of these is passed on without a second parse."""
+    if b"\\u" not in body and b"\x7f" not in body and _C1.search(body) is None:
+        return None
     try:
         doc = json.loads(body) if body else None
     except (ValueError, RecursionError):

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal
 
 from fastapi import Path as PathParam
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from leotwin.errors import InputError
-from leotwin.io.text import bad_string
 from leotwin.timegrid.grid import parse_time
 
 #: every integer parameter fits a signed 64-bit column (SQLite and PostgreSQL BIGINT)
@@ -22,22 +21,12 @@ MAX_PAGE = 10_000
 
 
 class Model(BaseModel):
-    """A request body: unknown fields, non-finite numbers (``NaN``, ``Infinity``; a free-form
-    ``change`` is checked by the policy's own models) and strings holding a control character
-    or a lone surrogate, at any depth, are errors (422)."""
+    """A request body: unknown fields and non-finite numbers (``NaN``, ``Infinity``; a
+    free-form ``change`` is checked by the policy's own models) are errors (422).  Strings
+    holding a control character or a lone surrogate are refused before the body reaches a
+    model, for every body, query and path at once (``controlplane.app``)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _printable(cls, v, info: ValidationInfo):
-        item_type = get_args(cls.model_fields[info.field_name or ""].annotation) or (None,)
-        if isinstance(item_type[0], type) and issubclass(item_type[0], Model):
-            return v  # a list of request models: each item checks itself (and names its field)
-        found = bad_string(v)
-        if found:
-            raise ValueError(f"{found[1]} in a string: expected printable characters")
-        return v
 
 
 def _time(v) -> int:
