@@ -15,9 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
+from cells import cells
 from common import best_of, machine
 from inputs import preflight, validation
 from pipeline import decisions, scenario
+from scale import million, scale
 
 
 def propagation(quick: bool) -> None:
@@ -281,16 +283,20 @@ def fidelity(quick: bool) -> None:
 
 BENCHMARKS = {"propagation": propagation, "coverage": coverage, "visibility": visibility,
               "routing": routing, "fidelity": fidelity, "decisions": decisions,
-              "scenario": scenario, "validation": validation, "preflight": preflight}
+              "scenario": scenario, "validation": validation, "preflight": preflight,
+              "cells": cells, "scale": scale}
+#: run only when named (too long for the default set)
+ON_REQUEST = {"million": million}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("names", nargs="*", choices=[*BENCHMARKS, []], default=[])
+    parser.add_argument("names", nargs="*", choices=[*BENCHMARKS, *ON_REQUEST, []],
+                        default=[])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     args = parser.parse_args()
     for name in args.names or list(BENCHMARKS):
-        BENCHMARKS[name](args.quick)
+        {**BENCHMARKS, **ON_REQUEST}[name](args.quick)
     sys.stdout.flush()
 
 

@@ -221,13 +221,14 @@ def test_api_and_runner_decide_alike_on_every_terminal_and_instant(tmp_path, isl
     doc = yaml.safe_load(open("tests/data/small-scenario.yaml"))
     doc["time"]["duration"] = "60m"
     doc["policy"].pop("detection")
-    doc["outputs"] = {"positions": False, "report": False}
+    doc["outputs"] = {"positions": False, "report": False, "decisions": "instants"}
+    doc["network"]["geometry"] = "terminal"  # the API decides each terminal at its place
     doc["ground"]["min_elevation_deg"] = mask
     doc["network"]["isl"] = isl
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(doc))
     run_scenario(load_scenario(path), tmp_path / "run")
-    dec = pq.read_table(tmp_path / "run" / "decisions.parquet").to_pylist()
+    dec = pq.read_table(tmp_path / "run" / "decision_instants.parquet").to_pylist()
     rtt = {(r["time"], r["terminal_id"]): r
            for r in pq.read_table(tmp_path / "run" / "rtt.parquet").to_pylist()}
     assert len(dec) >= 1000

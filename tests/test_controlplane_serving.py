@@ -208,9 +208,12 @@ def test_api_serves_as_the_runner_routes(tmp_path):
     rtt = pq.read_table(tmp_path / "run" / "rtt.parquet")
     times = rtt.column("time").cast(pa.int64()).to_pylist()
     dec = pq.read_table(tmp_path / "run" / "decisions.parquet")
-    allowed = dict(zip(zip(dec.column("terminal_id").cast(pa.string()).to_pylist(),
-                           dec.column("time").cast(pa.int64()).to_pylist(), strict=True),
-                       dec.column("allowed").to_pylist(), strict=True))
+    allowed = {}  # the intervals of the decisions table, instant by instant
+    for tid, a, b, ok in zip(dec.column("terminal_id").cast(pa.string()).to_pylist(),
+                             dec.column("from").cast(pa.int64()).to_pylist(),
+                             dec.column("to").cast(pa.int64()).to_pylist(),
+                             dec.column("allowed").to_pylist(), strict=True):
+        allowed.update({(tid, t): ok for t in times if a <= t < b})
     sats, gws = rtt.column("serving_sat").to_pylist(), rtt.column("gateway").to_pylist()
     term = next(t for t in loaded.scenario.terminals if t.id == "KYIV")
     new_slot = slot_starts(np.array(times))

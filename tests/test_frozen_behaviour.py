@@ -54,12 +54,29 @@ def _column_bytes(col: pa.ChunkedArray) -> bytes:
     return json.dumps([repr(x) for x in col.to_pylist()]).encode()
 
 
-def run_digest(run: Path) -> str:
-    """Digest of a results directory's contents (see module docstring)."""
+#: the layout before #14, from a run's files: per-instant decisions were ``decisions.parquet``
+#: (now ``decision_instants.parquet``, on request); the intervals, ``cells.parquet``, the
+#: terminals' ``h3_cell``/``geometry`` and the summary's ``geometry``/``decisions.intervals``
+#: are new
+LEGACY_NAMES = {"decision_instants.parquet": "decisions.parquet", "decisions.parquet": None,
+                "cells.parquet": None}
+LEGACY_DROP = {"terminals.parquet": ("h3_cell", "geometry")}
+
+
+def run_digest(run: Path, legacy: bool = False) -> str:
+    """Digest of a results directory's contents (see module docstring); ``legacy``: of the
+    tables and summary as they were before #14."""
     h = hashlib.sha256()
-    for path in sorted(run.glob("*.parquet")):
+    files = {p.name: p for p in run.glob("*.parquet")}
+    if legacy:
+        files = {LEGACY_NAMES.get(n, n): p for n, p in files.items()
+                 if LEGACY_NAMES.get(n, n) is not None}
+    for name, path in sorted(files.items()):
         table = pq.read_table(path)
-        h.update(path.name.encode())
+        if legacy:
+            table = table.drop_columns([c for c in LEGACY_DROP.get(name, ())
+                                        if c in table.column_names])
+        h.update(name.encode())
         h.update(table.schema.remove_metadata().to_string().encode())
         for name in table.column_names:
             h.update(name.encode())
@@ -68,13 +85,39 @@ def run_digest(run: Path) -> str:
     summary = json.loads((run / "summary.json").read_text())
     for key in VOLATILE:
         summary.pop(key, None)
+    if legacy:
+        summary.pop("geometry", None)
+        summary["decisions"].pop("intervals", None)
     h.update(json.dumps(summary, sort_keys=True).encode())
     return h.hexdigest()[:32]
 
 
+#: #14 changed the layout on purpose (decisions as intervals, per-cell geometry by default,
+#: the cells table): these are the digests of the new layout, recorded when it was made; the
+#: old tables are still produced exactly (``test_tables_unchanged``)
+FROZEN_14 = {
+    "ukraine-2026": "5952160d857e44eb0d68f20bef53ca55",
+    "small-scenario": "7f7fe0e4a829efa209532f36f8ae03df",
+}
+
+
+def _source(name: str):
+    return DATA / "small-scenario.yaml" if name == "small-scenario" else name
+
+
 @pytest.mark.parametrize("name", sorted(FROZEN))
 def test_tables_unchanged(name, tmp_path):
-    source = DATA / "small-scenario.yaml" if name == "small-scenario" else name
-    loaded = load_scenario(source)
+    """Per terminal geometry and per-instant decisions: the tables before #14, exactly."""
+    loaded = load_scenario(_source(name))
+    s = loaded.scenario
+    loaded.scenario = s.model_copy(update={
+        "network": s.network.model_copy(update={"geometry": "terminal"}),
+        "outputs": s.outputs.model_copy(update={"decisions": "instants"})})
     run_scenario(loaded, tmp_path / "run")
-    assert run_digest(tmp_path / "run") == FROZEN[name]
+    assert run_digest(tmp_path / "run", legacy=True) == FROZEN[name]
+
+
+@pytest.mark.parametrize("name", sorted(FROZEN_14))
+def test_tables_unchanged_since_14(name, tmp_path):
+    run_scenario(load_scenario(_source(name)), tmp_path / "run")
+    assert run_digest(tmp_path / "run") == FROZEN_14[name]

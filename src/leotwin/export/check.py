@@ -10,15 +10,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from leotwin.errors import InputError
+from leotwin.export.decisions import CELLS, DECISION_INSTANTS, DECISIONS
 from leotwin.export.positions import POSITION_COLUMNS
-from leotwin.export.results import COVERAGE, DECISIONS, POLICY_LOG, RTT, TERMINALS
+from leotwin.export.results import COVERAGE, POLICY_LOG, RTT, TERMINALS
 from leotwin.io.jsonfile import load_json
 from leotwin.io.text import read_text
 
 #: the tables of a run and the columns each must hold (a table may hold more)
 COLUMNS = {"coverage": COVERAGE.names, "decisions": DECISIONS.names,
            "terminals": TERMINALS.names, "rtt": RTT.names, "policy_log": POLICY_LOG.names,
-           "positions": list(POSITION_COLUMNS)}
+           "positions": list(POSITION_COLUMNS), "cells": CELLS.names,
+           "decision_instants": DECISION_INSTANTS.names}
 #: keys of summary.json that export and diff read
 SUMMARY_KEYS = ("scenario", "enforcement")
 

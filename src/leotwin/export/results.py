@@ -8,7 +8,7 @@ the contract.  Every writer writes into a folder that the caller publishes atomi
 table               one row per
 ==================  ==========================================================================
 coverage            region and H3 cell: coverage over the window, policy status at its end
-decisions           terminal and instant: allowed, reason bit mask and names, satellite in view
+decisions           (``export.decisions``) terminal and run of instants with one decision
 terminals           terminal: registry attributes, allowed fraction, detection deactivation
 rtt                 routed terminal and instant: RTT to its PoP, hops, gateway, path
 policy_log          log entry: the scenario's (granted and refused) and detection's
@@ -27,7 +27,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from leotwin.io.atomic import write_parquet
-from leotwin.policy.reasons import reason_names
 
 UTC_NS = pa.timestamp("ns", tz="UTC")
 #: separator of node ids in the ``path`` column of the rtt table
@@ -39,17 +38,12 @@ COVERAGE = pa.schema([
     ("mean_visible", pa.float64()), ("min_visible", pa.int32()), ("max_visible", pa.int32()),
     ("max_gap_s", pa.float64()), ("status_at_end", pa.string()),
 ])
-DECISIONS = pa.schema([
-    ("time", UTC_NS), ("terminal_id", pa.dictionary(pa.int32(), pa.string())),
-    ("allowed", pa.bool_()), ("reason_mask", pa.uint32()), ("reasons", pa.string()),
-    ("satellite_in_view", pa.bool_()), ("lat_deg", pa.float64()), ("lon_deg", pa.float64()),
-    ("speed_kmh", pa.float64()),
-])
 TERMINALS = pa.schema([
     ("terminal_id", pa.string()), ("account", pa.string()), ("plan", pa.string()),
     ("home_country", pa.string()), ("actual_user", pa.string()), ("whitelisted", pa.string()),
     ("lat_deg", pa.float64()), ("lon_deg", pa.float64()), ("speed_kmh", pa.float64()),
     ("allowed_fraction", pa.float64()), ("deactivated_at", UTC_NS),
+    ("h3_cell", pa.string()), ("geometry", pa.string()),
 ])
 RTT = pa.schema([
     ("time", UTC_NS), ("terminal_id", pa.string()), ("pop", pa.string()),
@@ -81,29 +75,18 @@ def write_coverage(folder: Path, parts: list[dict]) -> None:
     write_parquet(table, folder / "coverage.parquet")
 
 
-def write_decisions(folder: Path, time_ns: np.ndarray, ids: np.ndarray, allowed: np.ndarray,
-                    reasons: np.ndarray, in_view: np.ndarray, lat: np.ndarray, lon: np.ndarray,
-                    speed_kmh: np.ndarray) -> None:
-    """Arrays (T, K) of the run; terminal arrays (K,); rows ordered by time, then terminal."""
-    steps, k = allowed.shape
-    names = {int(m): "|".join(reason_names(int(m))) for m in np.unique(reasons)}
-    flat = reasons.ravel()
-    _write(folder, "decisions", {
-        "time": np.repeat(time_ns, k),
-        "terminal_id": pa.DictionaryArray.from_arrays(
-            pa.array(np.tile(np.arange(k, dtype=np.int32), steps)), pa.array(ids)),
-        "allowed": allowed.ravel(), "reason_mask": flat,
-        "reasons": pa.array([names[int(m)] for m in flat]),
-        "satellite_in_view": in_view.ravel(),
-        "lat_deg": np.tile(lat, steps), "lon_deg": np.tile(lon, steps),
-        "speed_kmh": np.tile(speed_kmh, steps),
-    }, DECISIONS)
-
-
 def write_terminals(folder: Path, terminals: list, speed_kmh: np.ndarray,
-                    allowed_fraction: np.ndarray, deactivations: list[dict]) -> None:
-    """``terminals``: the run's ``policy.schema.Terminal`` records."""
+                    allowed_fraction: np.ndarray, deactivations: list[dict], sites=None) -> None:
+    """``terminals``: the run's ``policy.schema.Terminal`` records; ``sites``: where their
+    geometry was computed (``sim.sites.Sites``: each one's res-5 cell, and ``cell`` or
+    ``terminal``)."""
+    import h3
+
     deact = {d["terminal"]: d for d in deactivations}
+    k = len(terminals)
+    cells = ([h3.int_to_str(int(c)) for c in sites.cell] if sites is not None else [None] * k)
+    geometry = (np.where(sites.per_cell, "cell", "terminal").tolist() if sites is not None
+                else [None] * k)
     _write(folder, "terminals", {
         "terminal_id": [t.id for t in terminals], "account": [t.account for t in terminals],
         "plan": [t.plan for t in terminals],
@@ -114,6 +97,7 @@ def write_terminals(folder: Path, terminals: list, speed_kmh: np.ndarray,
         "speed_kmh": speed_kmh, "allowed_fraction": allowed_fraction,
         "deactivated_at": [deact[t.id]["effective_ns"] if t.id in deact else None
                            for t in terminals],
+        "h3_cell": cells, "geometry": geometry,
     }, TERMINALS)
 
 
@@ -144,6 +128,11 @@ class RttRows:
             rows["path"].append(PATH_SEPARATOR.join(
                 [tid, *(sats.ids[x] for x in step.paths[j]), access.gateways.ids[gw], pop])
                 if ok and gw >= 0 else "")
+
+    def extend(self, other: RttRows) -> None:
+        """Append the rows of ``other`` (later instants)."""
+        for name, values in other.rows.items():
+            self.rows[name].extend(values)
 
     def rtt_ms(self) -> np.ndarray:
         return np.array(self.rows["rtt_ms"], dtype=float)

@@ -26,14 +26,17 @@ from leotwin.io.atomic import atomic_output
 from leotwin.timegrid.grid import ns_to_iso
 
 FORMATS = ("geojson", "czml", "kml", "oem", "csv")
-TABLES = ("coverage", "rtt", "decisions", "terminals", "policy_log", "positions")
+TABLES = ("coverage", "rtt", "decisions", "decision_instants", "cells", "terminals",
+          "policy_log", "positions")
+#: how to get a table a run writes only on request
+ON_REQUEST = {"positions": "outputs: {positions: true}",
+              "decision_instants": "outputs: {decisions: instants}"}
 
 
 def _table(run: Path, name: str):
     path = run / f"{name}.parquet"
     if not path.exists():
-        hint = (" (run the scenario with outputs: {positions: true})" if name == "positions"
-                else "")
+        hint = (f" (run the scenario with {ON_REQUEST[name]})" if name in ON_REQUEST else "")
         raise InputError(f"'{run}' has no {name} table{hint}", source="RUN")
     return read_table(run, name)
 

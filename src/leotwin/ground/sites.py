@@ -330,15 +330,25 @@ def synthetic_terminals(region, n: int, *, seed: int, mode: str = "uniform",
     ``uniform``: uniform by area on the sphere (latitude drawn from sin φ uniform) within the
     region's bounding box, points outside rejected.  ``clustered``: Gaussian clusters of
     standard deviation ``spread_km`` around ``centers`` (lat, lon), points outside rejected.
+    ``population``: where people live (``ground.populations``).
     """
     if n < 1:
         raise InputError(f"the number of terminals must be at least 1, got {n}", field="count")
-    if mode not in ("uniform", "clustered"):
-        raise InputError(f"mode must be uniform or clustered, got '{mode}'", field="mode")
+    if mode not in ("uniform", "clustered", "population"):
+        raise InputError(f"mode must be uniform, clustered or population, got '{mode}'",
+                         field="mode")
     if mode == "clustered" and not centers:
         raise InputError("clustered terminals need at least one centre (lat, lon)",
                          field="centers")
     rng = np.random.default_rng(seed)
+    width = len(str(n - 1))
+    ids = [f"{prefix}{k:0{width}d}" for k in range(n)]
+    if mode == "population":
+        from leotwin.ground.populations import population_positions
+
+        lat, lon = population_positions(region, n, rng)
+        return GroundSites(ids, lat, lon, np.zeros(n), np.full(n, check_mask(min_elevation_deg)),
+                           "terminal")
     west, south, east, north = region.bounds
     lat_out, lon_out = np.empty(0), np.empty(0)
     for _ in range(MAX_DRAWS):
@@ -362,6 +372,5 @@ def synthetic_terminals(region, n: int, *, seed: int, mode: str = "uniform",
     else:
         raise InputError("could not place the terminals inside the region: are the cluster "
                          "centres inside it?", field="centers")
-    width = len(str(n - 1))
-    return GroundSites([f"{prefix}{k:0{width}d}" for k in range(n)], lat_out[:n], lon_out[:n],
+    return GroundSites(ids, lat_out[:n], lon_out[:n],
                        np.zeros(n), np.full(n, check_mask(min_elevation_deg)), "terminal")

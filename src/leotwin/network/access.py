@@ -67,6 +67,18 @@ def slot_starts(time_ns: np.ndarray, period_s: float = 15.0, offset_s: float = 1
     return out
 
 
+def nearest_pop(lat_deg: np.ndarray, lon_deg: np.ndarray, pops: GroundSites,
+                block: int = 65_536) -> np.ndarray:
+    """Index of the nearest PoP (great circle) of each point; the lowest index on a tie."""
+    lat_deg, lon_deg = np.asarray(lat_deg, float), np.asarray(lon_deg, float)
+    out = np.zeros(len(lat_deg), dtype=np.int64)
+    for a in range(0, len(lat_deg), block):
+        d = great_circle_km(lat_deg[a:a + block, None], lon_deg[a:a + block, None],
+                            pops.lat_deg[None, :], pops.lon_deg[None, :])
+        out[a:a + block] = d.argmin(axis=1)
+    return out
+
+
 def pops_by_country(terminals: GroundSites, pops: GroundSites, assignment: dict[str, str]
                     ) -> np.ndarray:
     """PoP index per terminal from a country → PoP id map (ISO codes; ``*`` = everyone else,
@@ -132,9 +144,7 @@ class AccessNetwork:
             geodetic_to_ecef(terminals.lat_deg, terminals.lon_deg, terminals.alt_km),
             enu_basis(terminals.lat_deg, terminals.lon_deg)[2], terminals.min_elevation_deg)
         if pop_of is None:
-            d = great_circle_km(terminals.lat_deg[:, None], terminals.lon_deg[:, None],
-                                self.pops.lat_deg[None, :], self.pops.lon_deg[None, :])
-            pop_of = d.argmin(axis=1)
+            pop_of = nearest_pop(terminals.lat_deg, terminals.lon_deg, self.pops)
         self.pop_of = np.asarray(pop_of, dtype=np.int64)
         self.serving = np.full(self.t, -1, dtype=np.int64)
         self.handovers = np.zeros(self.t, dtype=np.int64)
@@ -148,6 +158,12 @@ class AccessNetwork:
         one are valid for the other (the node numbering is the same)."""
         net = copy.copy(self)
         net._set_terminals(terminals, None)
+        return net
+
+    def fresh(self) -> AccessNetwork:
+        """The same network with no serving satellite yet (a state of its own)."""
+        net = copy.copy(self)
+        net._set_terminals(self.terminals, self.pop_of)
         return net
 
     def core_edges(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

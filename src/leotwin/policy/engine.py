@@ -238,6 +238,22 @@ class PolicyEngine:
             reasons[t >= when] |= np.uint32(Reason.TERMINAL_DEACTIVATED)
         return reasons == 0, reasons
 
+    def interval_of(self, t_ns: int) -> int:
+        """The interval between two change instants of the log that holds ``t_ns``."""
+        return int(np.searchsorted(self.instants, int(t_ns), side="right"))
+
+    def place_reasons(self, interval: int, tidx: np.ndarray, lat, lon, alt_m, speed_kmh
+                      ) -> np.ndarray:
+        """The reasons of :meth:`decide` that depend on the policy in force, the registry and
+        the decision's place and motion only — not on the network or run-time deactivations
+        — for registry indices ``tidx`` (−1: unknown) in one ``interval``
+        (:meth:`interval_of`).  A run of fixed terminals computes them once per interval."""
+        loc = self.locate(lat, lon)
+        sel = np.arange(len(loc.inverse))
+        return self._compile(int(interval)).reasons(loc, sel, np.asarray(tidx, np.int64),
+                                                    np.asarray(alt_m, np.float64),
+                                                    np.asarray(speed_kmh, np.float64))
+
     def explain(self, terminal_id: str, lat: float, lon: float, alt_m: float,
                 speed_kmh: float, time_ns: int, *, satellite_in_view: bool | None = None,
                 path_to_gateway: bool | None = None) -> dict:

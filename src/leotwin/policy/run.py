@@ -21,12 +21,15 @@ from scipy.spatial import cKDTree
 
 from leotwin.geodesy import geodetic_to_ecef
 from leotwin.policy.engine import PolicyEngine
-from leotwin.policy.reasons import parse_reasons
+from leotwin.policy.intervals import DecisionIntervals
+from leotwin.policy.reasons import Reason, parse_reasons
 from leotwin.timegrid.grid import NS_PER_S, TimeGrid, ns_to_iso
 
 CLASSES = ("authorized", "civilian", "unauthorized")
 #: "no current run" in ``PolicyStepper.since``
 NEVER = np.iinfo(np.int64).min
+#: "not deactivated" in ``PolicyStepper.when``
+LATER = np.iinfo(np.int64).max
 
 
 @dataclass
@@ -40,45 +43,91 @@ class PolicyRun:
 
 class PolicyStepper:
     """Decisions instant by instant with detection state carried between instants (the
-    scenario runner feeds it one instant at a time; ``run_policy`` loops it)."""
+    scenario runner feeds it one instant at a time; ``run_policy`` loops it).
 
-    def __init__(self, engine: PolicyEngine, terminal_ids, step_s: float):
+    Each decision equals ``PolicyEngine.decide`` for the same inputs.  What depends only on
+    the policy in force and the terminals' places and motion is computed once per interval
+    of the log while those do not change (``PolicyEngine.place_reasons``), as are the
+    conditions of rules that depend on places only; each instant then adds the network's
+    answers and the deactivations."""
+
+    def __init__(self, engine: PolicyEngine, terminal_ids, step_s: float, *,
+                 places: dict[int, np.ndarray] | None = None):
+        """``places``: rule index → its condition for these terminals, computed elsewhere
+        (a ``cluster`` rule over more terminals than these: ``sim.shards``); fixed places."""
         self.engine = engine
         self.ids = [str(t) for t in terminal_ids]
+        self.tidx = np.array([engine.terminal_index.get(t, -1) for t in self.ids],
+                             dtype=np.int64)
         self.rules = engine.doc.policy.detection
         self.masks = [parse_reasons(r.reasons) for r in self.rules]
         #: first instant (UTC ns) of each rule's current run of its condition; NEVER when off
         self.since = np.full((len(self.rules), len(self.ids)), NEVER, dtype=np.int64)
-        self.deactivated_at: dict[str, int] = {}
+        #: when each terminal's run-time deactivation takes effect (UTC ns; LATER: none)
+        self.when = np.full(len(self.ids), LATER, dtype=np.int64)
         self.deactivations: list[dict] = []
         self.step_s = step_s
+        self._static: tuple | None = None
+        self._places: dict[int, tuple] = {}
+        self.given = dict(places or {})
 
-    def step(self, now: int, lat, lon, alt_m, speed_kmh, **network) -> tuple[np.ndarray,
-                                                                           np.ndarray]:
+    @property
+    def deactivated_at(self) -> dict[str, int]:
+        """Terminal → when its run-time deactivation takes effect (UTC ns)."""
+        return {self.ids[i]: int(self.when[i]) for i in np.flatnonzero(self.when != LATER)}
+
+    def _place_reasons(self, interval: int, la, lo, al, sp) -> np.ndarray:
+        last = self._static
+        if (last is not None and last[0] == interval
+                and all(np.array_equal(x, y) for x, y in zip(last[1], (la, lo, al, sp),
+                                                              strict=True))):
+            return last[2]
+        reasons = self.engine.place_reasons(interval, self.tidx, la, lo, al, sp)
+        self._static = (interval, tuple(np.array(x) for x in (la, lo, al, sp)), reasons)
+        return reasons
+
+    def step(self, now: int, lat, lon, alt_m, speed_kmh, *, satellite_in_view=None,
+             path_to_gateway=None) -> tuple[np.ndarray, np.ndarray]:
         k = len(self.ids)
+        now = int(now)
         la, lo, al, sp = (np.broadcast_to(np.asarray(a, dtype=np.float64), (k,))
                           for a in (lat, lon, alt_m, speed_kmh))
-        allowed, reasons = self.engine.decide(self.ids, la, lo, al, sp, np.full(k, now),
-                                              self.deactivated_at, **network)
+        reasons = self._place_reasons(self.engine.interval_of(now), la, lo, al, sp).copy()
+        if satellite_in_view is not None:
+            reasons[~np.broadcast_to(np.asarray(satellite_in_view, bool), (k,))] |= np.uint32(
+                Reason.NO_SATELLITE_IN_VIEW)
+        if path_to_gateway is not None:
+            reasons[~np.broadcast_to(np.asarray(path_to_gateway, bool), (k,))] |= np.uint32(
+                Reason.NO_PATH_TO_GATEWAY)
+        reasons[now >= self.when] |= np.uint32(Reason.TERMINAL_DEACTIVATED)
         for j, rule in enumerate(self.rules):
-            cond = _condition(self.engine, rule, self.masks[j], reasons, la, lo, self.ids)
-            started = np.where(self.since[j] == NEVER, int(now), self.since[j])
+            cond = self._condition(j, rule, reasons, la, lo)
+            started = np.where(self.since[j] == NEVER, now, self.since[j])
             self.since[j] = np.where(cond, started, NEVER)
-            held = int(now) - self.since[j] >= round(rule.minutes * 60 * NS_PER_S)
-            for i in np.flatnonzero(cond & held):
-                if self.ids[i] in self.deactivated_at:
-                    continue
-                effective = int(now) + round(rule.delay_minutes * 60 * NS_PER_S)
-                self.deactivated_at[self.ids[i]] = effective
+            held = now - self.since[j] >= round(rule.minutes * 60 * NS_PER_S)
+            for i in np.flatnonzero(cond & held & (self.when == LATER)):
+                effective = now + round(rule.delay_minutes * 60 * NS_PER_S)
+                self.when[i] = effective
                 self.deactivations.append({
-                    "terminal": self.ids[i], "detected_at": ns_to_iso(int(now)),
-                    "detected_ns": int(now),
-                    "condition_since": ns_to_iso(int(self.since[j, i])),
+                    "terminal": self.ids[i], "detected_at": ns_to_iso(now),
+                    "detected_ns": now, "condition_since": ns_to_iso(int(self.since[j, i])),
                     "effective_at": ns_to_iso(effective), "effective_ns": effective,
                     "decided_by": f"detection rule {j}" + (f" ({rule.name})" if rule.name
                                                            else ""),
-                    "rule": rule.rule})
-        return allowed, reasons
+                    "rule": rule.rule, "rule_index": j})
+        return reasons == 0, reasons
+
+    def _condition(self, j: int, rule, reasons, la, lo) -> np.ndarray:
+        if rule.rule == "denied_for":
+            return (reasons & np.uint32(self.masks[j])) != 0
+        if j in self.given:
+            return self.given[j]
+        last = self._places.get(j)  # the other rules depend on places only
+        if last is not None and np.array_equal(last[0], la) and np.array_equal(last[1], lo):
+            return last[2]
+        cond = place_condition(self.engine, rule, la, lo, self.ids)
+        self._places[j] = (np.array(la), np.array(lo), cond)
+        return cond
 
 
 def run_policy(engine: PolicyEngine, terminal_ids, grid: TimeGrid, lat, lon, alt_m=0.0,
@@ -107,9 +156,9 @@ def _outside_home(engine, ids, lat, lon) -> np.ndarray:
     return out
 
 
-def _condition(engine, rule, mask, reasons, lat, lon, ids) -> np.ndarray:
-    if rule.rule == "denied_for":
-        return (reasons & np.uint32(mask)) != 0
+def place_condition(engine, rule, lat, lon, ids) -> np.ndarray:
+    """A rule's condition that depends on places only (``in_zone``, ``outside_home``,
+    ``cluster``): a pure function of the terminals' positions at one instant."""
     inside = np.ones(len(lat), dtype=bool)
     if rule.zone is not None:
         loc = engine.locate(lat, lon)
@@ -127,7 +176,9 @@ def _condition(engine, rule, mask, reasons, lat, lon, ids) -> np.ndarray:
     return cond
 
 
-def enforcement(run: PolicyRun, labels) -> dict:
+def enforcement(run: PolicyRun | DecisionIntervals, labels, *,
+                terminal_ids: list[str] | None = None, deactivations: list[dict] | None = None,
+                first_ns: int | None = None) -> dict:
     """Enforcement metrics against the ground-truth ``actual_user`` labels (defined in
     docs/policy.md § "Enforcement metrics").
 
@@ -142,33 +193,48 @@ def enforcement(run: PolicyRun, labels) -> dict:
       of a scenario tries at every instant, allowed or not) to the deactivation taking effect;
       ``time_to_detection_s`` likewise to the detection.  ``used_and_never_deactivated``:
       unauthorized terminals allowed at some instant and never deactivated.
-    """
-    from leotwin.policy.reasons import Reason
 
+    ``run``: a :class:`PolicyRun`, or a run's :class:`~leotwin.policy.intervals.DecisionIntervals`
+    with its ``terminal_ids``, ``deactivations`` and first instant ``first_ns`` (UTC ns); every
+    figure is counted
+    from the intervals, exactly as from every instant.
+    """
+    if isinstance(run, PolicyRun):
+        terminal_ids, deactivations = run.terminal_ids, run.deactivations
+        first_ns = int(run.grid.ns[0]) if run.grid.count else 0
+        run = DecisionIntervals.from_dense(run.allowed, run.reasons)
+    deactivations = deactivations or []
     labels = np.array([lab or "" for lab in labels])
+    n_t = run.n_instants
+    cls_of = labels[run.terminal]
     denied = ~run.allowed
-    result: dict = {"instants": run.grid.count, "terminals": len(labels)}
+    length = run.length
+    result: dict = {"instants": n_t, "terminals": len(labels)}
     by_reason: dict[str, dict[str, float]] = {}
     for cls in CLASSES:
-        sel = labels == cls
+        n = int((labels == cls).sum())
+        rows = cls_of == cls
         key = {"unauthorized": "unauthorized_blocked", "authorized": "collateral_authorized",
                "civilian": "collateral_civilian"}[cls]
-        result[key] = float(denied[:, sel].mean()) if sel.any() else None
-        result[f"{key}_over_time"] = (denied[:, sel].mean(axis=1).tolist() if sel.any()
-                                      else [])
-        result[f"{cls}_terminals"] = int(sel.sum())
-        if sel.any():
-            codes = run.reasons[:, sel]
-            shares = {str(r.name): float(((codes & np.uint32(r)) != 0).mean()) for r in Reason}
+        size = n * n_t
+        result[key] = int(length[rows & denied].sum()) / size if size else None
+        result[f"{key}_over_time"] = ((run.counts_over_time(rows & denied) / n).tolist()
+                                      if size else [])
+        result[f"{cls}_terminals"] = n
+        if size:
+            shares = {str(r.name): int(length[rows & ((run.reasons & np.uint32(r)) != 0)].sum())
+                      / size for r in Reason}
             by_reason[cls] = {name: v for name, v in shares.items() if v > 0}
     result["denied_by_reason"] = by_reason
-    detected = {d["terminal"]: d for d in run.deactivations}
-    first_attempt = int(run.grid.ns[0]) if run.grid.count else 0
+    detected = {d["terminal"]: d for d in deactivations}
+    ever_allowed = np.bincount(run.terminal[run.allowed], minlength=run.n_terminals) > 0
+    first_attempt = first_ns or 0
     to_deactivation, to_detection, never = [], [], 0
+    ids = list(terminal_ids or [])
     for i in np.flatnonzero(labels == "unauthorized"):
-        term = run.terminal_ids[i]
+        term = ids[i]
         if term not in detected:
-            never += int(run.allowed[:, i].any())
+            never += int(ever_allowed[i])
             continue
         d = detected[term]
         to_deactivation.append((d["effective_ns"] - first_attempt) / NS_PER_S)

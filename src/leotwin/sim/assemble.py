@@ -17,7 +17,7 @@ from leotwin.errors import InputError
 from leotwin.ground.cells import CellSet, cover
 from leotwin.ground.regions import Region
 from leotwin.ground.sites import GroundSites, gateways, pops, synthetic_terminals
-from leotwin.network.access import AccessNetwork
+from leotwin.network.access import AccessNetwork, nearest_pop, slot_starts
 from leotwin.network.isl import plus_grid
 from leotwin.orbits import get_constellation
 from leotwin.orbits.satellites import SatelliteSet
@@ -25,6 +25,7 @@ from leotwin.policy.engine import PolicyEngine
 from leotwin.policy.schema import LogEntry, PolicyFile, Terminal
 from leotwin.sim.chunks import Plan
 from leotwin.sim.load import LoadedScenario
+from leotwin.sim.sites import Sites, place_sites
 
 #: seeds of population k: positions from seed·SEED_STRIDE + k, registrations from that + this
 SEED_STRIDE = 1000
@@ -72,14 +73,15 @@ def populations_of(loaded: LoadedScenario) -> tuple[list[Terminal], np.ndarray,
     for k, pop in enumerate(s.ground.populations):
         region = engine_zones.region(pop.region)
         seed = s.seed * SEED_STRIDE + k
-        sites = synthetic_terminals(region, pop.count, seed=seed, mode=pop.mode,
+        count = loaded.population_count(k)
+        sites = synthetic_terminals(region, count, seed=seed, mode=pop.mode,
                                     centers=list(pop.centers) or None,
                                     spread_km=pop.spread_km, prefix=pop.prefix)
         rng = np.random.default_rng(seed + REGISTRATION_SEED_OFFSET)
-        registered = rng.random(pop.count) < pop.registered_fraction
+        registered = rng.random(count) < pop.registered_fraction
         reg_region = pop.registered_region or pop.region
         at_start = pop.register_at is None
-        for j in range(pop.count):
+        for j in range(count):
             owner = (f"{pop.prefix}owner-{j // pop.terminals_per_owner:04d}"
                      if pop.terminals_per_owner > 1 else None)
             out.append(Terminal(id=sites.ids[j], account=pop.account, plan=pop.plan,
@@ -126,8 +128,7 @@ class RunInputs:
     rtt_ids: list[str]
     rtt_pos: np.ndarray  # (R,) index of each routed terminal among all
     pop_of: np.ndarray  # (K,) every terminal's PoP (nearest by great circle)
-    #: every terminal's access network (for NO_PATH_TO_GATEWAY under ``least-latency``)
-    judged: AccessNetwork | None = None
+    sites: Sites | None = None  # where the geometry is computed (None: no terminals)
 
 
 def assemble(loaded: LoadedScenario) -> RunInputs:
@@ -145,31 +146,34 @@ def assemble(loaded: LoadedScenario) -> RunInputs:
     alt_m = np.array([t.alt_m for t in terminals], dtype=np.float64)
     mask = s.ground.min_elevation_deg
     rtt_ids = list(s.network.rtt_terminals)
-    plan = Plan(sats, grid, cells, mask, lat, lon, alt_m / 1000.0, np.full(k, mask),
-                k > 0 or s.outputs.positions, s.outputs.positions)
     access = None
     index = {t.id: j for j, t in enumerate(terminals)}
     rtt_pos = np.array([index[r] for r in rtt_ids], dtype=np.int64)
     pop_of = np.zeros(k, dtype=np.int64)
-    judged = None
+    sites = None
     if k:
         # the routed terminals' network (or one terminal's, for the gateways, ISLs and PoPs
-        # when none is routed); every terminal's PoP, for NO_PATH_TO_GATEWAY
+        # when none is routed); every terminal's PoP (nearest by great circle)
         routed = rtt_pos if rtt_ids else np.array([0])
-        sites = GroundSites([terminals[j].id for j in routed], lat[routed], lon[routed],
-                            alt_m[routed] / 1000.0, np.full(len(routed), mask))
+        ground = GroundSites([terminals[j].id for j in routed], lat[routed], lon[routed],
+                             alt_m[routed] / 1000.0, np.full(len(routed), mask))
         gw = gateways(None if s.ground.gateways == "bundled" else loaded.path(s.ground.gateways))
         pp = pops(None if s.ground.pops == "bundled" else loaded.path(s.ground.pops))
-        access = AccessNetwork(len(sats), sites, gw, pp, edges, rule=s.network.rule,
+        access = AccessNetwork(len(sats), ground, gw, pp, edges, rule=s.network.rule,
                                fibre_stretch=s.network.fibre_stretch,
                                slot_period_s=s.network.slot_period_s,
                                slot_offset_s=s.network.slot_offset_s)
-        everyone = GroundSites([t.id for t in terminals], lat, lon, alt_m / 1000.0,
-                               np.full(k, mask))
-        judged = access.for_terminals(everyone)
-        pop_of = judged.pop_of
+        pop_of = nearest_pop(lat, lon, pp)
+        exact = np.zeros(k, dtype=bool)
+        exact[rtt_pos] = True
+        sites = place_sites(lat, lon, alt_m, np.full(k, mask), pop_of, exact,
+                            s.network.geometry, s.network.cell_min_terminals)
+    starts = slot_starts(grid.ns, s.network.slot_period_s, s.network.slot_offset_s)
+    plan = Plan(sats, grid, cells, mask, sites.sky() if sites is not None else None, access,
+                rtt_ids if k else [], starts, s.outputs.positions, s.outputs.positions,
+                np.unique(sites.pop) if sites is not None else np.zeros(0, np.int64))
     return RunInputs(sats, terminals, speeds, lat, lon, alt_m, engine, regions, cells, plan,
-                     access, rtt_ids, rtt_pos, pop_of, judged)
+                     access, rtt_ids, rtt_pos, pop_of, sites)
 
 
 def scenario_engine(loaded: LoadedScenario) -> PolicyEngine:

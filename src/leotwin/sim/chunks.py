@@ -1,21 +1,29 @@
 """The pure part of a run: one chunk of instants, computed the same on every backend.
 
-A chunk is SGP4 positions for a range of instants, the coverage tallies of every region's H3
-cells, and which terminals see a satellite above their mask.  It depends on nothing but the
-:class:`Plan` (picklable: satellites travel as recipes), so it can run in any process; the
-runner then walks the chunks in time order for what carries state from instant to instant.
+A chunk is, for a range of instants: SGP4 positions; the coverage tallies of every region's H3
+cells; for every *site* (an H3 service cell standing for the terminals in it, or one terminal,
+``sim.sites``) the satellite the assignment rule serves it with at a slot start, whether it
+sees one, and whether a path leads from that satellite to the site's PoP; and the routed
+terminals' paths and RTTs.  It depends on nothing but the :class:`Plan` (picklable:
+satellites travel as recipes), so it runs in any process.
+
+Routed terminals hold their satellite until the next scheduler slot (``network.access``), the
+only state of the geometry; a slot start reassigns every terminal from the sky alone, so a
+chunk that does not begin at one replays from the last slot start before it (a warm-up of at
+most one slot's instants, not written) and its routes are the same as in one pass.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from leotwin.analysis.counting import CellCounter, CoverageTally
-from leotwin.geodesy import enu_basis, geodetic_to_ecef
+from leotwin.export.results import RttRows
 from leotwin.ground.cells import CellSet
-from leotwin.links.visibility import VisibilityIndex
+from leotwin.links.sky import SiteSky
+from leotwin.network.access import AccessNetwork
 from leotwin.orbits import PropagationOptions, propagate
 from leotwin.orbits.satellites import SatelliteSet
 from leotwin.sim.backends import shared_payload
@@ -33,12 +41,13 @@ class Plan:
     grid: TimeGrid
     cells: list[CellSet]
     mask_deg: float
-    term_lat: np.ndarray
-    term_lon: np.ndarray
-    term_alt_km: np.ndarray
-    term_mask: np.ndarray
+    sky: SiteSky | None  # the sites (None: no terminals)
+    access: AccessNetwork | None  # gateways, ISLs and PoPs; its terminals are the routed ones
+    rtt_ids: list[str]
+    slot_starts: np.ndarray  # (T,) bool
     keep_positions: bool
     keep_velocities: bool = False
+    used_pops: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     def bounds(self) -> list[tuple[int, int]]:
         """The chunks' instant ranges [a, b), in time order."""
@@ -50,31 +59,65 @@ class Plan:
 class Chunk:
     start: int
     tallies: list[CoverageTally]
-    in_view: np.ndarray  # (t, K) bool
-    r: np.ndarray | None  # (N, t, 3) ITRF km when the parent needs positions
+    site_in_view: np.ndarray  # (t, S) bool: a satellite above the site's mask
+    site_path_ok: np.ndarray  # (t, S) bool: a path from its serving satellite to its PoP
+    routed_ok: np.ndarray  # (t, R) bool: the same for each routed terminal's own satellite
+    rtt: RttRows
+    r: np.ndarray | None = None  # (N, t, 3) ITRF km when positions are written
     v: np.ndarray | None = None  # (N, t, 3) ITRF km/s when positions are written
-    #: (t, K) the satellite each terminal sees highest, −1 where none (its serving satellite
-    #: under ``highest-elevation`` at a slot start, ``network.access``)
-    highest: np.ndarray | None = None
 
 
 def compute_chunk(bounds: tuple[int, int], plan: Plan | None = None) -> Chunk:
     """The pure part of instants ``bounds[0] … bounds[1]−1`` (see module docstring)."""
     plan = plan if plan is not None else shared_payload()
     a, b = bounds
-    sub = plan.grid.block(a, b)
+    routed = bool(plan.rtt_ids) and plan.access is not None
+    warm = a
+    if routed:
+        while warm > 0 and not plan.slot_starts[warm]:
+            warm -= 1
+    sub = plan.grid.block(warm, b)
     eph = propagate(plan.sats, sub, PropagationOptions(geodetic=False))
-    r = eph.r_km
-    tallies = []
-    for cells in plan.cells:
-        counter = CellCounter(cells, plan.mask_deg)
-        tallies.append(counter.tally_block(r, len(plan.sats), CoverageTally(len(cells))))
-    k = len(plan.term_lat)
-    highest = np.full((sub.count, k), -1, dtype=np.int32)
-    if k:
-        site = geodetic_to_ecef(plan.term_lat, plan.term_lon, plan.term_alt_km)
-        index = VisibilityIndex(site, enu_basis(plan.term_lat, plan.term_lon)[2], plan.term_mask)
-        for t in range(sub.count):
-            highest[t] = index.highest(r[:, t])
-    return Chunk(a, tallies, highest >= 0, r if plan.keep_positions else None,
-                 eph.v_km_s if plan.keep_velocities else None, highest)
+    r_all = eph.r_km
+    r = r_all[:, a - warm:]
+    tallies = [CellCounter(cells, plan.mask_deg).tally_block(r, len(plan.sats),
+                                                             CoverageTally(len(cells)))
+               for cells in plan.cells]
+    n_t, s = b - a, plan.sky.m if plan.sky is not None else 0
+    in_view = np.zeros((n_t, s), dtype=bool)
+    path_ok = np.ones((n_t, s), dtype=bool)
+    routed_ok = np.ones((n_t, len(plan.rtt_ids)), dtype=bool)
+    rtt = RttRows()
+    if plan.sky is not None and plan.access is not None:
+        access = plan.access.fresh()
+        sky = plan.sky
+        dense = sky.dense(len(plan.sats))
+        near = sky.near(r_all) if dense else None
+        least = access.rule == "least-latency"
+        for i in range(b - warm):
+            t = warm + i
+            r_now = r_all[:, i]
+            core = access.core_edges(r_now)
+            if t >= a:
+                to_pop = ({int(p): access.pop_tree(core, int(p))[0] for p in plan.used_pops}
+                          if least else None)
+                best = sky.best(r_now, dense, to_pop, near[:, i] if near is not None else None)
+                in_view[t - a] = best >= 0
+                if least:
+                    assert to_pop is not None
+                    reach = np.ones(s, dtype=bool)
+                    for p, dist in to_pop.items():
+                        sel = (sky.site_pop == p) & (best >= 0)
+                        reach[sel] = np.isfinite(dist[best[sel]])
+                    path_ok[t - a] = reach
+                else:
+                    path_ok[t - a] = access.reaches_pop(core, best, sky.site_pop)
+            if routed:
+                now = int(plan.grid.ns[t])
+                step = access.step(r_now, now, bool(plan.slot_starts[t]), core=core)
+                if t >= a:
+                    routed_ok[t - a] = np.isfinite(step.length_km) | (step.serving < 0)
+                    rtt.add(now, plan.rtt_ids, step, plan.sats, access)
+    keep = plan.keep_positions
+    return Chunk(a, tallies, in_view, path_ok, routed_ok, rtt, r if keep else None,
+                 eph.v_km_s[:, a - warm:] if plan.keep_velocities else None)

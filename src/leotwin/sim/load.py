@@ -53,6 +53,24 @@ class LoadedScenario:
         """An engine over the scenario's own policy, its zones built (GeoJSON read) once."""
         return PolicyEngine(self.policy)
 
+    def population_count(self, k: int) -> int:
+        """How many terminals population ``k`` holds (``national``: its region's cited total,
+        ``ground.populations``)."""
+        pop = self.scenario.ground.populations[k]
+        if pop.count != "national":
+            return int(pop.count)
+        from leotwin.ground.populations import national_terminals
+
+        region = self.zone_engine.region(pop.national_region or pop.region)
+        where = ("ground", "populations", k, "count")
+        try:
+            total = national_terminals([region.iso_a2, region.code, pop.region],
+                                       ".".join(map(str, where)))
+        except InputError as exc:
+            raise InputError(exc.message, source=self.source, line=line_at(self.raw, where),
+                             field=".".join(map(str, where))) from None
+        return max(1, round(total * pop.share))
+
     def with_window(self, start: str | None = None, duration: str | None = None
                     ) -> LoadedScenario:
         """The same scenario over another window (``leotwin run --start/--duration``): the

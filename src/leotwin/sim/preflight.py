@@ -7,10 +7,10 @@ what does not fit (``io.budget``) and ``leotwin policy check`` prints the estima
 scenario that passes ``policy check`` starts.
 
 Bytes per row were measured on the built-in ``ukraine-2026`` run (benchmarks/RESULTS.md,
-"#13"): decisions 4.3 B on disk, RTT 42 B, coverage 30 B, positions 73 B (the small test
-scenario); the figures below round them up,
-and the memory per decision row (≈ 100 B) is the peak of the table's columns as it is
-written.
+"#13"): per-instant decisions 4.3 B on disk, RTT 42 B, coverage 30 B, positions 73 B (the
+small test scenario); the figures below round them up.  Since #14 the memory of a run no
+longer grows with terminals × instants: it holds the sky of each *site* (``sim.sites``) at
+each instant, and decision intervals.
 """
 
 from __future__ import annotations
@@ -23,15 +23,25 @@ from leotwin.io.budget import Estimate
 from leotwin.io.yamlfile import line_at
 from leotwin.orbits.catalog import get_constellation
 from leotwin.sim.load import LoadedScenario
+from leotwin.timegrid.grid import parse_duration
 
-#: output bytes per row of each table (rounded up from the measured figures)
-OUT_BYTES = {"decisions": 8, "rtt": 64, "coverage": 48, "terminals": 48, "positions": 96}
+#: output bytes per row of each table (rounded up from the measured figures); decisions are
+#: intervals, ``decision_instants`` the per-instant rows written on request
+OUT_BYTES = {"decisions": 16, "decision_instants": 8, "rtt": 64, "coverage": 48,
+             "terminals": 48, "positions": 96, "cells": 48}
 #: the files of fixed size: summary, regions, policy log, report.html with its figures
 FIXED_OUT_BYTES = 2e6
-#: peak memory bytes per row or object while a run holds and writes it
-MEMORY_BYTES = {"decisions": 100, "rtt": 400, "coverage": 400, "terminal": 4_000,
-                "satellite": 3_000, "positions": 0}
+#: peak memory bytes per row or object while a run holds and writes it; ``site_instant``:
+#: the sky of one site at one instant (in view, path to the PoP) with its copy in the shards'
+#: plan; ``terminal``: a terminal's registry record, engine arrays and shard state
+MEMORY_BYTES = {"decisions": 60, "rtt": 400, "coverage": 400, "terminal": 4_000,
+                "satellite": 3_000, "site_instant": 4}
 BASE_MEMORY = 300e6  # the interpreter, numpy, pyarrow, the bundled tables
+#: per-instant rows are written a row group at a time (``export.decisions``)
+INSTANT_ROWS_MEMORY = 200e6
+#: decision intervals per terminal: one, and one more per this many instants (measured on
+#: the built-in Ukraine scenarios: 1.5 per terminal over 480 instants, 1.1 over 240)
+INSTANTS_PER_CHANGE = 240
 
 
 def satellite_count(loaded: LoadedScenario) -> int:
@@ -72,16 +82,24 @@ def preflight(loaded: LoadedScenario) -> Estimate:
     satellites = satellite_count(loaded)
     _files(loaded)
     engine = loaded.zone_engine  # builds every zone: bad GeoJSON fails here
-    terminals = len(s.terminals) + sum(p.count for p in s.ground.populations)
+    terminals = len(s.terminals) + sum(loaded.population_count(k)
+                                       for k in range(len(s.ground.populations)))
     hexagon = h3.average_hexagon_area(s.ground.h3_res, "km^2")
     cells = sum(int(engine.region(r).area_km2 / hexagon) + 1 for r in s.ground.regions)
-    rows = {"decisions": grid.count * terminals, "rtt": grid.count * len(s.network.rtt_terminals),
-            "coverage": cells, "terminals": terminals,
+    sites = min(terminals, cells * 4 + terminals // 4) if terminals else 0  # an upper bound
+    bins = 1 + grid.count * grid.step_ns // max(1, parse_duration(s.outputs.cells_every))
+    rows = {"decisions": terminals * (1 + grid.count // INSTANTS_PER_CHANGE),
+            "decision_instants": (grid.count * terminals
+                                  if s.outputs.decisions == "instants" else 0),
+            "rtt": grid.count * len(s.network.rtt_terminals), "coverage": cells,
+            "terminals": terminals, "cells": min(terminals, sites) * 3 * bins,
             "positions": grid.count * satellites if s.outputs.positions else 0}
     out = FIXED_OUT_BYTES + sum(OUT_BYTES[k] * n for k, n in rows.items())
     memory = (BASE_MEMORY + MEMORY_BYTES["decisions"] * rows["decisions"]
+              + (INSTANT_ROWS_MEMORY if rows["decision_instants"] else 0)
+              + MEMORY_BYTES["site_instant"] * sites * grid.count
               + MEMORY_BYTES["rtt"] * rows["rtt"] + MEMORY_BYTES["coverage"] * cells
               + MEMORY_BYTES["terminal"] * terminals + MEMORY_BYTES["satellite"] * satellites)
     work = (f"{satellites * grid.count:,} states ({satellites:,} satellites × {grid.count:,} "
-            f"instants), {rows['decisions']:,} decisions")
+            f"instants), {grid.count * terminals:,} decisions")
     return Estimate(work, out, memory)

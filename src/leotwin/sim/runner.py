@@ -1,11 +1,13 @@
 """Run a scenario: propagate, cover, route, decide, detect; write one results directory.
 
-Time is cut into chunks of instants.  A chunk is *pure* (``sim.chunks``: SGP4 positions, the
-coverage tallies of every region's H3 cells, which terminals see a satellite) so it runs on any
-backend (``sim.backends``: ``serial``, ``process`` on local cores, ``dask``) and gives the same
-arrays everywhere.  This module then walks the chunks in time order for what carries state from
-instant to instant — scheduler slots and routes to the PoP, policy decisions and detection
-rules — so every backend produces identical tables.
+A run has two passes, each a map over independent pieces on a backend (``sim.backends``:
+``serial``, ``process`` on local cores, ``dask``), so every backend produces identical tables:
+
+1. the **sky**, in chunks of instants (``sim.chunks``): SGP4 positions, the coverage tallies,
+   every site's serving satellite, satellite in view and path to its PoP (``sim.sites``: per
+   H3 service cell or per terminal), and the routed terminals' RTTs;
+2. the **decisions**, in shards of terminals (``sim.shards``): policy decisions and detection
+   rules, which carry state from instant to instant, recorded as decision intervals.
 
 The results directory is written under a temporary sibling name and renamed at the end
 (``io.atomic.atomic_directory``): an error or Ctrl-C leaves no partial directory, and an
@@ -22,19 +24,21 @@ from pathlib import Path
 import numpy as np
 
 from leotwin.errors import InputError
+from leotwin.export import decisions
 from leotwin.export import results as tables
 from leotwin.extras import require
 from leotwin.io.atomic import atomic_directory, output_lock
 from leotwin.io.budget import check_budget
-from leotwin.network.access import slot_starts
-from leotwin.policy.run import PolicyRun, PolicyStepper, enforcement
+from leotwin.policy.intervals import DecisionIntervals
+from leotwin.policy.run import enforcement
 from leotwin.policy.vocabulary import STATUS_CODE, STATUSES
 from leotwin.sim.assemble import RunInputs, assemble, satellites_of, terminals_of
 from leotwin.sim.backends import BACKENDS, check_backend, ordered_map
 from leotwin.sim.chunks import CHUNK_STATES, compute_chunk
 from leotwin.sim.load import LoadedScenario
 from leotwin.sim.preflight import preflight
-from leotwin.timegrid.grid import NS_PER_S, TimeGrid, ns_to_iso
+from leotwin.sim.shards import SHARD_TERMINALS, ShardPlan, decide_shard, merge, place_conditions
+from leotwin.timegrid.grid import NS_PER_S, TimeGrid, ns_to_iso, parse_duration
 
 __all__ = ["BACKENDS", "CHUNK_STATES", "peak_rss_mib", "run_scenario", "satellites_of",
            "terminals_of"]
@@ -43,13 +47,16 @@ __all__ = ["BACKENDS", "CHUNK_STATES", "peak_rss_mib", "run_scenario", "satellit
 def run_scenario(loaded: LoadedScenario, out: Path, *, backend: str = "serial",
                  workers: int = 2, scheduler: str | None = None, overwrite: bool = False,
                  progress=None, report: bool | None = None,
-                 ignore_free_space: bool = False) -> dict:
+                 ignore_free_space: bool = False,
+                 shard_terminals: int = SHARD_TERMINALS) -> dict:
     """Run and write ``out``; returns the summary.
 
     ``report``: write ``report.html`` (needs the ``report`` extra); None takes the scenario's
     ``outputs.report``.  Before any work the scenario's files are read and the run's output
     and memory are estimated (``sim.preflight``): a run that would not fit the memory
     available, or the free space beside ``out`` (unless ``ignore_free_space``), is refused.
+    ``shard_terminals``: terminals per shard of the decision pass (``sim.shards``; the tables
+    never depend on it).
     """
     check_backend(backend)
     report = loaded.scenario.outputs.report if report is None else report
@@ -66,22 +73,21 @@ def run_scenario(loaded: LoadedScenario, out: Path, *, backend: str = "serial",
         if out.exists() and not overwrite:
             raise InputError(f"'{out}' exists: choose another --out or pass --overwrite",
                              source="--out")
-        return _run(loaded, out, estimate, backend, workers, scheduler, progress, report)
+        return _run(loaded, out, estimate, backend, workers, scheduler, progress, report,
+                    shard_terminals)
 
 
 def _run(loaded: LoadedScenario, out: Path, estimate, backend: str, workers: int,
-         scheduler: str | None, progress, report: bool) -> dict:
+         scheduler: str | None, progress, report: bool, shard_terminals: int) -> dict:
     t_start = time.perf_counter()
     s = loaded.scenario
     grid = loaded.grid()
     inputs = assemble(loaded)
-    sats, access, k = inputs.sats, inputs.access, len(inputs.terminals)
-    starts = slot_starts(grid.ns, s.network.slot_period_s, s.network.slot_offset_s)
-    stepper = PolicyStepper(inputs.engine, [t.id for t in inputs.terminals],
-                            grid.step_ns / NS_PER_S)
-    run = PolicyRun(stepper.ids, grid, np.zeros((grid.count, k), bool),
-                    np.zeros((grid.count, k), np.uint32))
-    in_view_all = np.zeros((grid.count, k), dtype=bool)
+    sats, k = inputs.sats, len(inputs.terminals)
+    n_sites = len(inputs.sites) if inputs.sites is not None else 0
+    site_in_view = np.zeros((grid.count, n_sites), dtype=bool)
+    site_path_ok = np.ones((grid.count, n_sites), dtype=bool)
+    routed_ok = np.ones((grid.count, len(inputs.plan.rtt_ids)), dtype=bool)
     tallies: list = [None] * len(inputs.cells)
     rtt = tables.RttRows()
     bounds = inputs.plan.bounds()
@@ -90,45 +96,45 @@ def _run(loaded: LoadedScenario, out: Path, estimate, backend: str, workers: int
         try:
             if progress:
                 progress.start(len(bounds), len(sats), grid.count, estimate, terminals=k)
+            # 1. the sky, in chunks of instants (pure: any backend)
             for chunk in ordered_map(compute_chunk, bounds, inputs.plan, backend=backend,
                                      workers=workers, scheduler=scheduler):
                 for j, tally in enumerate(chunk.tallies):
                     tallies[j] = tally if tallies[j] is None else tallies[j].then(tally)
-                for i in range(chunk.in_view.shape[0]):
-                    t = chunk.start + i
-                    now = int(grid.ns[t])
-                    path_ok = np.ones(k, dtype=bool)
-                    if access is not None:
-                        r_now = chunk.r[:, i]
-                        core = access.core_edges(r_now)
-                        # NO_PATH_TO_GATEWAY: a satellite serves, but no path leads from it to
-                        # a gateway and the PoP (no satellite at all is NO_SATELLITE_IN_VIEW).
-                        # Every terminal is judged with the satellite the rule chooses at this
-                        # instant, as at a slot start (as the control plane judges a decision)
-                        path_ok = access.reaches_pop(core, _serving(inputs, chunk, i, r_now, core),
-                                                     inputs.pop_of)
-                        if inputs.rtt_ids:  # the routed terminals: their own slot-held satellite
-                            step = access.step(r_now, now, bool(starts[t]), core=core)
-                            path_ok[inputs.rtt_pos] = (np.isfinite(step.length_km)
-                                                       | (step.serving < 0))
-                            rtt.add(now, inputs.rtt_ids, step, sats, access)
-                    in_view_all[t] = chunk.in_view[i]
-                    run.allowed[t], run.reasons[t] = stepper.step(
-                        now, inputs.lat, inputs.lon, inputs.alt_m, inputs.speeds,
-                        satellite_in_view=chunk.in_view[i], path_to_gateway=path_ok)
+                rows = slice(chunk.start, chunk.start + chunk.site_in_view.shape[0])
+                site_in_view[rows], site_path_ok[rows] = chunk.site_in_view, chunk.site_path_ok
+                routed_ok[rows] = chunk.routed_ok
+                rtt.extend(chunk.rtt)
                 if positions is not None:
                     positions.add(sats, grid, chunk.start, chunk.r, chunk.v)
                 if progress:
-                    progress.advance(chunk.in_view.shape[0])
+                    progress.advance(chunk.site_in_view.shape[0])
+            # 2. decisions and detection, in shards of terminals (stateful per terminal)
+            ids = [t.id for t in inputs.terminals]
+            shard_plan = ShardPlan(
+                inputs.engine, ids, inputs.lat, inputs.lon, inputs.alt_m, inputs.speeds,
+                grid.ns, grid.step_ns / NS_PER_S,
+                inputs.sites.site_of if inputs.sites is not None else np.zeros(0, np.int64),
+                site_in_view, site_path_ok, inputs.rtt_pos, routed_ok,
+                place_conditions(inputs.engine, inputs.lat, inputs.lon, ids), shard_terminals)
+            shards = shard_plan.bounds()
+            if progress:
+                progress.decide(len(shards))
+            results = []
+            for result in ordered_map(decide_shard, shards, shard_plan, backend=backend,
+                                      workers=workers, scheduler=scheduler):
+                results.append(result)
+                if progress:
+                    progress.decided()
         except BaseException:
             if positions is not None:  # its file is closed now, before the folder goes
                 positions.discard()
             raise
         if positions is not None:
             positions.close()
-        run.deactivations = stepper.deactivations
-        summary = _write_results(tmp, loaded, inputs, grid, tallies, run, in_view_all, rtt,
-                                 backend, workers)
+        intervals, deactivations = merge(results, k, grid.count)
+        summary = _write_results(tmp, loaded, inputs, grid, tallies, intervals, deactivations,
+                                 rtt, backend, workers)
         summary["seconds"] = round(time.perf_counter() - t_start, 2)
         summary["peak_rss_mib"] = round(peak_rss_mib(), 1)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -137,18 +143,6 @@ def _run(loaded: LoadedScenario, out: Path, estimate, backend: str, workers: int
 
             write_report(tmp)
     return summary
-
-
-def _serving(inputs: RunInputs, chunk, i: int, r: np.ndarray, core) -> np.ndarray:
-    """Each terminal's serving satellite at instant ``i`` of ``chunk`` as the assignment rule
-    chooses it at a slot start: the highest one (computed in the chunk), or for
-    ``least-latency`` the one with the shortest path to the terminal's PoP."""
-    access, judged = inputs.access, inputs.judged
-    assert access is not None and judged is not None
-    if access.rule == "highest-elevation":
-        return chunk.highest[i]
-    to_pop = {int(p): access.pop_tree(core, int(p))[0] for p in np.unique(inputs.pop_of)}
-    return judged.choose(r, to_pop)
 
 
 def peak_rss_mib() -> float:
@@ -167,8 +161,8 @@ def peak_rss_mib() -> float:
 
 
 def _write_results(tmp: Path, loaded: LoadedScenario, inputs: RunInputs, grid: TimeGrid,
-                   tallies: list, run: PolicyRun, in_view: np.ndarray, rtt: tables.RttRows,
-                   backend: str, workers: int) -> dict:
+                   tallies: list, intervals: DecisionIntervals, deactivations: list[dict],
+                   rtt: tables.RttRows, backend: str, workers: int) -> dict:
     s = loaded.scenario
     steps = grid.count
     step_s = grid.step_ns / NS_PER_S
@@ -198,17 +192,28 @@ def _write_results(tmp: Path, loaded: LoadedScenario, inputs: RunInputs, grid: T
     tables.write_coverage(tmp, parts)
     terminals = inputs.terminals
     k = len(terminals)
-    tables.write_decisions(tmp, grid.ns, np.array([t.id for t in terminals]), run.allowed,
-                           run.reasons, in_view, np.array([t.lat for t in terminals]),
-                           np.array([t.lon for t in terminals]), inputs.speeds)
-    tables.write_terminals(tmp, terminals, inputs.speeds, run.allowed.mean(axis=0),
-                           run.deactivations)
+    ids = [t.id for t in terminals]
+    labels = [t.actual_user for t in terminals]
+    decisions.write_decisions(tmp, intervals, ids, grid.ns, grid.step_ns)
+    if s.outputs.decisions == "instants":
+        decisions.write_decision_instants(tmp, intervals, ids, grid.ns, inputs.lat, inputs.lon,
+                                          inputs.speeds)
+    sites = inputs.sites
+    if sites is not None:
+        every = max(1, round(parse_duration(s.outputs.cells_every, source=loaded.source)
+                             / grid.step_ns))
+        decisions.write_cells(tmp, intervals, sites.cell, labels, grid.ns, every)
+    allowed = intervals.per_terminal(intervals.allowed.astype(np.float64))
+    tables.write_terminals(tmp, terminals, inputs.speeds, allowed / max(steps, 1),
+                           deactivations, sites)
     rtt.write(tmp)
     # the scenario's log and its populations' registrations, as the engine folded them
-    tables.write_policy_log(tmp, list(inputs.engine.doc.policy.log), run.deactivations)
-    metrics = enforcement(run, [t.actual_user for t in terminals])
+    tables.write_policy_log(tmp, list(inputs.engine.doc.policy.log), deactivations)
+    metrics = enforcement(intervals, labels, terminal_ids=ids, deactivations=deactivations,
+                          first_ns=int(grid.ns[0]))
     rtt_ms = rtt.rtt_ms()
     finite = np.isfinite(rtt_ms).any()
+    per_cell = int(sites.per_cell.sum()) if sites is not None else 0
     return {
         "scenario": s.name, "description": s.description, "sources": s.sources,
         "start": ns_to_iso(grid.start_ns), "end": ns_to_iso(end),
@@ -219,8 +224,10 @@ def _write_results(tmp: Path, loaded: LoadedScenario, inputs: RunInputs, grid: T
         "satellites": len(inputs.sats), "terminals": k, "backend": backend,
         "workers": workers if backend != "serial" else 1,
         "coverage": region_summaries,
-        "decisions": {"allowed_fraction": float(run.allowed.mean()) if k else None,
-                      "deactivations": len(run.deactivations)},
+        "decisions": {"allowed_fraction": float(allowed.sum() / (steps * k)) if k else None,
+                      "deactivations": len(deactivations), "intervals": len(intervals)},
+        "geometry": {"mode": s.network.geometry, "sites": len(sites) if sites else 0,
+                     "terminals_per_cell": per_cell, "terminals_own": k - per_cell},
         "enforcement": {key: v for key, v in metrics.items() if not key.endswith("over_time")},
         "rtt_ms": {"median": float(np.nanmedian(rtt_ms)) if finite else None,
                    "p95": float(np.nanpercentile(rtt_ms, 95)) if finite else None,

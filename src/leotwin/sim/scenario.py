@@ -12,10 +12,12 @@ Sections (all but ``time`` and ``constellation`` optional):
                                         ``gateways``/``pops`` (``bundled`` or a CSV)
 ``network``                             ``isl`` (plus-grid, none, nearest-k), ``rtt_terminals``
                                         (ids whose path to their PoP is routed), slot period/offset,
-                                        assignment ``rule``, ``fibre_stretch``
+                                        assignment ``rule``, ``fibre_stretch``,
+                                        ``geometry`` (per cell or per terminal)
 ``regions``, ``terminals``, ``policy``  as in a policy file (``policy.schema``)
 ``outputs``                             ``positions`` (write the satellite positions table),
-                                        ``report``
+                                        ``report``, ``decisions`` (``intervals`` or also
+                                        ``instants``), ``cells_every`` (time bin of cells)
 """
 
 from __future__ import annotations
@@ -54,12 +56,22 @@ class ConstellationRef(Strict):
         return self
 
 
+#: terminals of one synthetic population at most
+MAX_POPULATION = 1_000_000
+
+
 class Population(Strict):
     """Synthetic terminals inside a region (seeded)."""
 
     region: str
-    count: StrictInt = Field(gt=0, le=1_000_000)
-    mode: Literal["uniform", "clustered"] = "uniform"
+    #: how many; ``national``: the region's cited national total (``ground.populations``)
+    count: StrictInt | Literal["national"]
+    #: with ``count: national``: this share of the national total of ``national_region``
+    #: (default: ``region``), so several populations (user classes) split one total
+    share: float = Field(default=1.0, gt=0, le=1)
+    national_region: str | None = None
+    #: ``population``: where people live (GeoNames towns of ≥ 1,000, by population)
+    mode: Literal["uniform", "clustered", "population"] = "uniform"
     centers: list[tuple[float, float]] = []
     spread_km: float = Field(default=50.0, gt=0)
     prefix: str = "P"
@@ -79,6 +91,14 @@ class Population(Strict):
     #: whitelist from the start
     register_at: str | None = None
     device_presented: bool = True
+
+    @field_validator("count")
+    @classmethod
+    def _count(cls, v):
+        if isinstance(v, int) and not 0 < v <= MAX_POPULATION:
+            raise ValueError(f"expected a whole number from 1 to {MAX_POPULATION:,}, or "
+                             "national")
+        return v
 
     @field_validator("register_at", mode="before")
     @classmethod
@@ -102,11 +122,29 @@ class Network(Strict):
     slot_period_s: float = Field(default=15.0, gt=0)
     slot_offset_s: float = Field(default=12.0, ge=0)
     fibre_stretch: float = Field(default=1.5, ge=1)
+    #: where the sky is computed (``sim.sites``): per H3 res-5 cell for the fixed terminals
+    #: of a cell holding at least ``cell_min_terminals`` (``auto``), per cell always, or per
+    #: terminal
+    geometry: Literal["auto", "cell", "terminal"] = "auto"
+    cell_min_terminals: StrictInt = Field(default=4, ge=1)
 
 
 class Outputs(Strict):
     positions: bool = False
     report: bool = True
+    #: decisions as intervals (always), and per instant too (``instants``)
+    decisions: Literal["intervals", "instants"] = "intervals"
+    #: the time bin of the per-cell table (``cells.parquet``)
+    cells_every: str = "1h"
+
+    @field_validator("cells_every")
+    @classmethod
+    def _every(cls, v: str) -> str:
+        from leotwin.timegrid.grid import parse_duration
+
+        if parse_duration(v, source="outputs.cells_every") <= 0:
+            raise ValueError("expected a duration greater than zero, such as 15m or 1h")
+        return v
 
 
 class Scenario(Strict):

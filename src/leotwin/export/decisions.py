@@ -1,0 +1,147 @@
+"""The decision tables of a run, written from its decision intervals (``policy.intervals``).
+
+==================  ==========================================================================
+table               one row per
+==================  ==========================================================================
+decisions           terminal and run of instants [from, to) with the same decision
+decision_instants   terminal and instant (``outputs.decisions: instants``), streamed
+cells               H3 res-5 service cell × time bin × user class: terminal-instants allowed,
+                    denied, and denied for each reason
+==================  ==========================================================================
+
+Every table is written in row groups of bounded size (:data:`ROW_GROUP_ROWS`), so memory does
+not grow with the run; columns are in ``docs/reference/outputs.md``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h3
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from leotwin.policy.intervals import DecisionIntervals
+from leotwin.policy.reasons import Reason, reason_names
+
+UTC_NS = pa.timestamp("ns", tz="UTC")
+#: rows per Parquet row group of the streamed tables
+ROW_GROUP_ROWS = 1 << 20
+REASON_COLUMNS = [f"denied_{r.name}" for r in Reason]
+
+DECISIONS = pa.schema([
+    ("terminal_id", pa.dictionary(pa.int32(), pa.string())), ("from", UTC_NS), ("to", UTC_NS),
+    ("instants", pa.int32()), ("allowed", pa.bool_()), ("reason_mask", pa.uint32()),
+    ("reasons", pa.string()), ("satellite_in_view", pa.bool_()),
+])
+DECISION_INSTANTS = pa.schema([
+    ("time", UTC_NS), ("terminal_id", pa.dictionary(pa.int32(), pa.string())),
+    ("allowed", pa.bool_()), ("reason_mask", pa.uint32()), ("reasons", pa.string()),
+    ("satellite_in_view", pa.bool_()), ("lat_deg", pa.float64()), ("lon_deg", pa.float64()),
+    ("speed_kmh", pa.float64()),
+])
+CELLS = pa.schema([
+    ("time", UTC_NS), ("h3_cell", pa.string()), ("actual_user", pa.string()),
+    ("terminals", pa.int32()), ("terminal_instants", pa.int64()), ("allowed", pa.int64()),
+    ("denied", pa.int64()), *((name, pa.int64()) for name in REASON_COLUMNS),
+])
+
+
+def _names(masks: np.ndarray) -> pa.Array:
+    """The reason names of each mask, joined with ``|``."""
+    uniq, inverse = np.unique(masks, return_inverse=True)
+    words = pa.array(["|".join(reason_names(int(m))) for m in uniq], type=pa.string())
+    return words.take(pa.array(inverse.ravel().astype(np.int32)))
+
+
+def _ids(ids: list[str], index: np.ndarray) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(pa.array(index.astype(np.int32)),
+                                          pa.array(ids, type=pa.string()))
+
+
+def write_decisions(folder: Path, iv: DecisionIntervals, ids: list[str], time_ns: np.ndarray,
+                    step_ns: int) -> None:
+    """One row per interval, ordered by terminal, then time; ``to`` is exclusive (the next
+    instant, or the window's end)."""
+    edges = np.append(np.asarray(time_ns, np.int64), int(time_ns[-1]) + step_ns
+                      if len(time_ns) else 0)
+    with pq.ParquetWriter(folder / "decisions.parquet", DECISIONS) as writer:
+        for a in range(0, max(len(iv), 1), ROW_GROUP_ROWS):
+            sl = slice(a, a + ROW_GROUP_ROWS)
+            writer.write_table(pa.table({
+                "terminal_id": _ids(ids, iv.terminal[sl]), "from": edges[iv.first[sl]],
+                "to": edges[iv.end[sl]], "instants": iv.length[sl].astype(np.int32),
+                "allowed": iv.allowed[sl], "reason_mask": iv.reasons[sl],
+                "reasons": _names(iv.reasons[sl]), "satellite_in_view": iv.in_view[sl],
+            }, schema=DECISIONS))
+
+
+def write_decision_instants(folder: Path, iv: DecisionIntervals, ids: list[str],
+                            time_ns: np.ndarray, lat: np.ndarray, lon: np.ndarray,
+                            speed_kmh: np.ndarray) -> None:
+    """Every terminal at every instant, ordered by time, then terminal; written a block of
+    instants at a time."""
+    k = iv.n_terminals
+    per = max(1, ROW_GROUP_ROWS // max(k, 1))
+    index = np.arange(k, dtype=np.int64)
+    with pq.ParquetWriter(folder / "decision_instants.parquet", DECISION_INSTANTS) as writer:
+        for t0 in range(0, len(time_ns), per):
+            t1 = min(t0 + per, len(time_ns))
+            allowed, reasons, view = iv.at(t0, t1)
+            n = t1 - t0
+            writer.write_table(pa.table({
+                "time": np.repeat(time_ns[t0:t1], k), "terminal_id": _ids(ids, np.tile(index, n)),
+                "allowed": allowed.ravel(), "reason_mask": reasons.ravel(),
+                "reasons": _names(reasons.ravel()), "satellite_in_view": view.ravel(),
+                "lat_deg": np.tile(lat, n), "lon_deg": np.tile(lon, n),
+                "speed_kmh": np.tile(speed_kmh, n),
+            }, schema=DECISION_INSTANTS))
+
+
+def write_cells(folder: Path, iv: DecisionIntervals, cell: np.ndarray, labels: list,
+                time_ns: np.ndarray, bin_instants: int) -> None:
+    """Terminal-instants per (time bin of ``bin_instants`` instants, res-5 cell, user class);
+    ordered by bin, cell, class.  Each interval is cut at the bins' edges."""
+    classes = sorted({lab or "" for lab in labels})
+    cls = np.searchsorted(classes, np.array([lab or "" for lab in labels]))
+    cells, cell_of = np.unique(np.asarray(cell, np.uint64), return_inverse=True)
+    cell_of = cell_of.ravel()
+    n_groups = len(cells) * len(classes)
+    group = cell_of * len(classes) + cls  # per terminal
+    terminals = np.bincount(group, minlength=n_groups)
+    # cut the intervals at bin edges: one piece per (interval, bin it touches)
+    b0 = iv.first // bin_instants
+    b1 = (iv.end - 1) // bin_instants
+    reps = (b1 - b0 + 1).astype(np.int64)
+    row = np.repeat(np.arange(len(iv)), reps)
+    nth = np.arange(len(row)) - np.repeat(np.cumsum(reps) - reps, reps)
+    piece_bin = b0[row] + nth
+    lo = np.maximum(iv.first[row], piece_bin * bin_instants)
+    hi = np.minimum(iv.end[row], (piece_bin + 1) * bin_instants)
+    weight = (hi - lo).astype(np.int64)
+    n_bins = (len(time_ns) + bin_instants - 1) // bin_instants
+    key = piece_bin * n_groups + group[iv.terminal[row]]
+    size = n_bins * n_groups
+
+    def total(mask=None) -> np.ndarray:
+        w = weight if mask is None else weight * mask
+        return np.bincount(key, weights=w, minlength=size).astype(np.int64)
+
+    columns = {"terminal_instants": total(), "allowed": total(iv.allowed[row]),
+               "denied": total(~iv.allowed[row])}
+    for name, r in zip(REASON_COLUMNS, Reason, strict=True):
+        columns[name] = total((iv.reasons[row] & np.uint32(r)) != 0)
+    g = np.tile(np.arange(n_groups), n_bins)
+    keep = np.tile(terminals > 0, n_bins)
+    names = np.array([h3.int_to_str(int(c)) for c in cells], dtype=object)
+    bin_start = np.asarray(time_ns, np.int64)[np.arange(n_bins) * bin_instants]
+    table = pa.table({
+        "time": np.repeat(bin_start, n_groups)[keep], "h3_cell": names[(g // len(classes))[keep]],
+        "actual_user": np.array(classes, dtype=object)[(g % len(classes))[keep]],
+        "terminals": np.tile(terminals, n_bins)[keep].astype(np.int32),
+        **{k: v[keep] for k, v in columns.items()},
+    }, schema=CELLS)
+    with pq.ParquetWriter(folder / "cells.parquet", CELLS) as writer:
+        for a in range(0, max(table.num_rows, 1), ROW_GROUP_ROWS):
+            writer.write_table(table.slice(a, ROW_GROUP_ROWS))

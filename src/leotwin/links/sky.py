@@ -1,0 +1,143 @@
+"""Each ground site's serving satellite at one instant, for many sites at once.
+
+For every site (a terminal, or the centre of an H3 service cell standing for the terminals in
+it) :meth:`SiteSky.best` returns the satellite the assignment rule picks at a slot start
+(``network.access``): the highest one above the site's mask (``highest-elevation``), or the one
+with the shortest path to the site's PoP (``least-latency``: slant range plus the PoP's
+distance from that satellite), −1 where none is above the mask.  Ties go to the lowest
+satellite index, as in ``network.access``.
+
+Two exact methods, chosen from the inputs only (so every backend takes the same one):
+
+* **dense**, for sites inside one region: the K satellites that can reach the region × the M
+  sites, ρ·û = s·û − g·û and |ρ|² = |s|² − 2 s·g + |g|² as (K×3)·(3×M) products (as
+  ``analysis.counting`` counts cells), then the one mask test of ``links.elevation``;
+* **KD-tree**, for sites spread over the globe: the candidate pairs of
+  ``links.visibility.VisibilityIndex``, then the same test.
+
+Elevations are compared as sign(ρ·û)·(ρ·û)²/|ρ|² = ±sin²(el), monotonic in el on visible pairs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from leotwin.geodesy import LEO_CEILING_KM, WGS84
+from leotwin.links.elevation import above_mask
+from leotwin.links.visibility import VisibilityIndex
+
+#: expected satellites in reach of the sites above which the KD-tree beats the dense product
+#: (the threshold of ``analysis.counting``: dense 4.6 vs KD 16 ms per instant for Ukraine)
+DENSE_MAX_SATELLITES = 400
+#: satellite × site elements per dense block (bounds the temporaries to ~16 MiB each)
+BLOCK_ELEMENTS = 1 << 21
+
+
+class SiteSky:
+    """Fixed sites (ECEF km, geodetic up, mask per site); see the module docstring.
+
+    ``site_pop``: each site's PoP (an index into the ``to_pop`` maps of :meth:`best`), for
+    ``least-latency``.
+    """
+
+    def __init__(self, site_ecef: np.ndarray, site_up: np.ndarray, mask_deg,
+                 site_pop: np.ndarray | None = None):
+        self.index = VisibilityIndex(site_ecef, site_up, mask_deg)
+        g = self.index.site_ecef
+        u = self.index.site_up
+        self.m = len(g)
+        self.site_pop = (np.zeros(self.m, np.int64) if site_pop is None
+                         else np.asarray(site_pop, np.int64))
+        self.gt = np.ascontiguousarray(g.T)
+        self.ut = np.ascontiguousarray(u.T)
+        self.g_dot_u = (g * u).sum(axis=1)
+        self.g2 = (g * g).sum(axis=1)
+        self.sin2 = self.index.sin_mask ** 2
+        if self.m:
+            units = g / np.linalg.norm(g, axis=1)[:, None]
+            centre = units.mean(axis=0)
+            norm = np.linalg.norm(centre)
+            self.centre = centre / norm if norm > 1e-9 else np.array([0.0, 0.0, 1.0])
+            self.angle = float(np.arccos(np.clip(units @ self.centre, -1, 1)).max())
+        else:
+            self.centre, self.angle = np.array([0.0, 0.0, 1.0]), 0.0
+
+    def dense(self, n_sats: int) -> bool:
+        """Whether the dense method is the cheaper one for a constellation of ``n_sats``."""
+        reach = 2.0 * np.arcsin(min(self.index.cap_chord(WGS84.a_km + LEO_CEILING_KM) / 2, 1.0))
+        expected = n_sats * (1.0 - np.cos(min(reach + self.angle, np.pi))) / 2.0
+        return bool(expected <= DENSE_MAX_SATELLITES)
+
+    def near(self, r: np.ndarray) -> np.ndarray:
+        """(N, t) which satellites of positions ``r`` (N, t, 3) may be above some site's mask
+        (a superset, from the sites' spherical cap; NaN positions never)."""
+        radius = np.linalg.norm(r, axis=-1)
+        finite = np.isfinite(radius)
+        top = float(radius[finite].max()) if finite.any() else WGS84.a_km + LEO_CEILING_KM
+        reach = 2.0 * np.arcsin(min(self.index.cap_chord(top) / 2.0, 1.0)) + self.angle
+        with np.errstate(invalid="ignore"):
+            return (r @ self.centre) >= np.cos(min(reach, np.pi)) * radius
+
+    def best(self, sat: np.ndarray, dense: bool, to_pop: dict[int, np.ndarray] | None = None,
+             near: np.ndarray | None = None) -> np.ndarray:
+        """(M,) the serving satellite of each site at ITRF positions ``sat`` (N, 3), −1 where
+        none is above the mask; ``to_pop`` (PoP → distance km from each satellite) selects
+        ``least-latency``.  ``near``: the satellites :meth:`near` kept at this instant."""
+        out = np.full(self.m, -1, dtype=np.int64)
+        if not self.m or not len(sat):
+            return out
+        idx = np.flatnonzero(near) if near is not None else np.arange(len(sat))
+        if dense:
+            for a in range(0, self.m, max(1, BLOCK_ELEMENTS // max(1, len(idx)))):
+                b = min(self.m, a + max(1, BLOCK_ELEMENTS // max(1, len(idx))))
+                out[a:b] = self._dense(sat[idx], idx, slice(a, b), to_pop)
+            return out
+        si, gi, _el, rng = self.index.pairs(sat)
+        if to_pop is None:
+            rho = sat[si] - self.index.site_ecef[gi]
+            up = (rho * self.index.site_up[gi]).sum(axis=1)
+            score = -(np.sign(up) * up * up / (rng * rng))  # minimised: highest first
+        else:
+            score = rng + _pop_distance(to_pop, self.site_pop[gi], si)
+        order = np.lexsort((si, score, gi))
+        gi, si = gi[order], si[order]
+        first = np.ones(len(gi), dtype=bool)
+        first[1:] = gi[1:] != gi[:-1]
+        out[gi[first]] = si[first]
+        return out
+
+    def _dense(self, s: np.ndarray, idx: np.ndarray, cols: slice,
+               to_pop: dict[int, np.ndarray] | None) -> np.ndarray:
+        out = np.full(cols.stop - cols.start, -1, dtype=np.int64)
+        if not len(s):
+            return out
+        up = s @ self.ut[:, cols]
+        up -= self.g_dot_u[cols]
+        r2 = s @ self.gt[:, cols]
+        r2 *= -2.0
+        r2 += (s * s).sum(axis=1)[:, None]
+        r2 += self.g2[cols]
+        vis = above_mask(up, r2, self.sin2[cols])
+        seen = vis.any(axis=0)
+        if to_pop is None:
+            score = np.where(vis, up * up / r2, -np.inf)  # sin²(el) where visible (ρ·û > 0)
+            pick = score.argmax(axis=0)  # first maximum: the lowest satellite index
+        else:
+            cost = np.sqrt(r2)
+            cost += _pop_distance(to_pop, self.site_pop[cols][None, :], idx[:, None])
+            pick = np.where(vis, cost, np.inf).argmin(axis=0)
+            # every visible satellite at an infinite cost: the lowest visible one (the rule
+            # then still serves, and the path check finds no route)
+            stuck = seen & ~np.isfinite(cost[pick, np.arange(len(pick))])
+            pick[stuck] = vis[:, stuck].argmax(axis=0)
+        out[seen] = idx[pick[seen]]
+        return out
+
+
+def _pop_distance(to_pop: dict[int, np.ndarray], pop: np.ndarray, sat: np.ndarray
+                  ) -> np.ndarray:
+    """Distance (km) from satellite ``sat`` to PoP ``pop``, elementwise (broadcasting)."""
+    pops = sorted(to_pop)
+    table = np.stack([np.asarray(to_pop[p], dtype=np.float64) for p in pops])
+    row = np.searchsorted(pops, pop)
+    return table[row, sat]
