@@ -33,7 +33,7 @@ from leotwin.policy.intervals import DecisionIntervals
 from leotwin.policy.run import enforcement
 from leotwin.policy.vocabulary import STATUS_CODE, STATUSES
 from leotwin.sim.assemble import RunInputs, assemble, satellites_of, terminals_of
-from leotwin.sim.backends import BACKENDS, check_backend, ordered_map
+from leotwin.sim.backends import BACKENDS, Backend, check_backend
 from leotwin.sim.chunks import CHUNK_STATES, compute_chunk
 from leotwin.sim.load import LoadedScenario
 from leotwin.sim.preflight import preflight
@@ -83,6 +83,7 @@ def _run(loaded: LoadedScenario, out: Path, estimate, backend: str, workers: int
     s = loaded.scenario
     grid = loaded.grid()
     inputs = assemble(loaded)
+    clock = {"assemble": time.perf_counter()}
     sats, k = inputs.sats, len(inputs.terminals)
     n_sites = len(inputs.sites) if inputs.sites is not None else 0
     site_in_view = np.zeros((grid.count, n_sites), dtype=bool)
@@ -91,14 +92,13 @@ def _run(loaded: LoadedScenario, out: Path, estimate, backend: str, workers: int
     tallies: list = [None] * len(inputs.cells)
     rtt = tables.RttRows()
     bounds = inputs.plan.bounds()
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out) as tmp, Backend(backend, workers, scheduler) as pool:
         positions = tables.PositionsWriter(tmp) if s.outputs.positions else None
         try:
             if progress:
                 progress.start(len(bounds), len(sats), grid.count, estimate, terminals=k)
             # 1. the sky, in chunks of instants (pure: any backend)
-            for chunk in ordered_map(compute_chunk, bounds, inputs.plan, backend=backend,
-                                     workers=workers, scheduler=scheduler):
+            for chunk in pool.map(compute_chunk, bounds, inputs.plan):
                 for j, tally in enumerate(chunk.tallies):
                     tallies[j] = tally if tallies[j] is None else tallies[j].then(tally)
                 rows = slice(chunk.start, chunk.start + chunk.site_in_view.shape[0])
@@ -109,6 +109,7 @@ def _run(loaded: LoadedScenario, out: Path, estimate, backend: str, workers: int
                     positions.add(sats, grid, chunk.start, chunk.r, chunk.v)
                 if progress:
                     progress.advance(chunk.site_in_view.shape[0])
+            clock["sky"] = time.perf_counter()
             # 2. decisions and detection, in shards of terminals (stateful per terminal)
             ids = [t.id for t in inputs.terminals]
             shard_plan = ShardPlan(
@@ -121,8 +122,7 @@ def _run(loaded: LoadedScenario, out: Path, estimate, backend: str, workers: int
             if progress:
                 progress.decide(len(shards))
             results = []
-            for result in ordered_map(decide_shard, shards, shard_plan, backend=backend,
-                                      workers=workers, scheduler=scheduler):
+            for result in pool.map(decide_shard, shards, shard_plan):
                 results.append(result)
                 if progress:
                     progress.decided()
@@ -132,10 +132,14 @@ def _run(loaded: LoadedScenario, out: Path, estimate, backend: str, workers: int
             raise
         if positions is not None:
             positions.close()
+        clock["decide"] = time.perf_counter()
         intervals, deactivations = merge(results, k, grid.count)
         summary = _write_results(tmp, loaded, inputs, grid, tallies, intervals, deactivations,
                                  rtt, backend, workers)
         summary["seconds"] = round(time.perf_counter() - t_start, 2)
+        marks = [t_start, *clock.values(), time.perf_counter()]
+        summary["phase_seconds"] = {name: round(b - a, 2) for name, a, b in zip(
+            [*clock, "write"], marks[:-1], marks[1:], strict=True)}
         summary["peak_rss_mib"] = round(peak_rss_mib(), 1)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
         if report:
