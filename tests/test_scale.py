@@ -186,3 +186,20 @@ def test_the_cells_table_counts_every_terminal_instant(tmp_path):
         assert per_cell[(c, u)] == n, t
     speed = sum(cells["denied_SPEED_CAP"])
     assert speed > 0 and speed <= sum(cells["denied"])
+
+
+def test_a_run_on_an_existing_dask_scheduler_gives_the_serial_bytes(tmp_path):
+    """``--dask-scheduler ADDRESS``: both passes run on a cluster the run did not start (a
+    ``LocalCluster`` here, reached by its address), in shards of 7 terminals: serial bytes."""
+    from dask.distributed import LocalCluster
+
+    loaded = load_scenario(_scenario(tmp_path, "remote", lambda doc: None))
+    run_scenario(loaded, tmp_path / "serial")
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        run_scenario(loaded, tmp_path / "remote", backend="dask",
+                     scheduler=cluster.scheduler_address, shard_terminals=7)
+        assert len(cluster.workers) == 2  # still up: the run closed only its client
+    one, got = _tables(tmp_path / "serial"), _tables(tmp_path / "remote")
+    for t in TABLES:
+        assert one[t].equals(got[t]), t
