@@ -59,6 +59,17 @@ class Located:
     cells: np.ndarray | None  # (U,) uint64 H3 res-5 or None
 
 
+def add_network_reasons(reasons: np.ndarray, satellite_in_view, path_to_gateway) -> None:
+    """OR the network's answers into ``reasons`` (K,) in place: False in
+    ``satellite_in_view`` / ``path_to_gateway`` (bool (K,), or None: not asked) adds
+    NO_SATELLITE_IN_VIEW / NO_PATH_TO_GATEWAY."""
+    k = len(reasons)
+    for given, reason in ((satellite_in_view, Reason.NO_SATELLITE_IN_VIEW),
+                          (path_to_gateway, Reason.NO_PATH_TO_GATEWAY)):
+        if given is not None:
+            reasons[~np.broadcast_to(np.asarray(given, bool), (k,))] |= np.uint32(reason)
+
+
 class PolicyEngine:
     def __init__(self, policy: LoadedPolicy | PolicyFile, source: str | None = None):
         """``source``: the file the policy came from (default: a LoadedPolicy's own); files
@@ -223,12 +234,7 @@ class PolicyEngine:
             sel = np.flatnonzero(intervals == interval)
             comp = self._compile(int(interval))
             reasons[sel] = comp.reasons(loc, sel, tidx[sel], alt[sel], speed[sel])
-        if satellite_in_view is not None:
-            reasons[~np.broadcast_to(np.asarray(satellite_in_view, bool), (k,))] |= np.uint32(
-                Reason.NO_SATELLITE_IN_VIEW)
-        if path_to_gateway is not None:
-            reasons[~np.broadcast_to(np.asarray(path_to_gateway, bool), (k,))] |= np.uint32(
-                Reason.NO_PATH_TO_GATEWAY)
+        add_network_reasons(reasons, satellite_in_view, path_to_gateway)
         if deactivated_at:
             # one lookup per distinct terminal, then a vector compare: O(K), not
             # O(deactivated × K)

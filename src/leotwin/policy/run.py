@@ -20,7 +20,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from leotwin.geodesy import geodetic_to_ecef
-from leotwin.policy.engine import PolicyEngine
+from leotwin.policy.engine import PolicyEngine, add_network_reasons
 from leotwin.policy.intervals import DecisionIntervals
 from leotwin.policy.reasons import Reason, parse_reasons
 from leotwin.timegrid.grid import NS_PER_S, TimeGrid, ns_to_iso
@@ -93,12 +93,7 @@ class PolicyStepper:
         la, lo, al, sp = (np.broadcast_to(np.asarray(a, dtype=np.float64), (k,))
                           for a in (lat, lon, alt_m, speed_kmh))
         reasons = self._place_reasons(self.engine.interval_of(now), la, lo, al, sp).copy()
-        if satellite_in_view is not None:
-            reasons[~np.broadcast_to(np.asarray(satellite_in_view, bool), (k,))] |= np.uint32(
-                Reason.NO_SATELLITE_IN_VIEW)
-        if path_to_gateway is not None:
-            reasons[~np.broadcast_to(np.asarray(path_to_gateway, bool), (k,))] |= np.uint32(
-                Reason.NO_PATH_TO_GATEWAY)
+        add_network_reasons(reasons, satellite_in_view, path_to_gateway)
         reasons[now >= self.when] |= np.uint32(Reason.TERMINAL_DEACTIVATED)
         for j, rule in enumerate(self.rules):
             cond = self._condition(j, rule, reasons, la, lo)
