@@ -88,9 +88,10 @@ class SiteSky:
             return out
         idx = np.flatnonzero(near) if near is not None else np.arange(len(sat))
         if dense:
-            for a in range(0, self.m, max(1, BLOCK_ELEMENTS // max(1, len(idx)))):
-                b = min(self.m, a + max(1, BLOCK_ELEMENTS // max(1, len(idx))))
-                out[a:b] = self._dense(sat[idx], idx, slice(a, b), to_pop)
+            block = max(1, BLOCK_ELEMENTS // max(1, len(idx)))
+            for a in range(0, self.m, block):
+                out[a:a + block] = self._dense(sat[idx], idx, slice(a, min(self.m, a + block)),
+                                               to_pop)
             return out
         si, gi, _el, rng = self.index.pairs(sat)
         if to_pop is None:

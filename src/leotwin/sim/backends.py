@@ -29,7 +29,7 @@ _SHARED: dict[str, Any] = {}
 
 
 def shared_payload() -> Any:
-    """The payload that :func:`ordered_map` handed to this worker process."""
+    """The payload that :meth:`Backend.map` handed to this worker process."""
     return _SHARED["payload"]
 
 
@@ -109,7 +109,9 @@ class Backend:
 
     def map(self, fn: Callable[[Any, Any], Any], items: Iterable, payload: Any
             ) -> Iterator[Any]:
-        """Yield ``fn(item, payload)`` for each item, in order (see :func:`ordered_map`)."""
+        """Yield ``fn(item, payload)`` for each item, in order, with at most ``2 × workers``
+        items in flight.  ``fn`` must be a module-level function; in ``process`` workers it is
+        called as ``fn(item)`` and reads the payload with :func:`shared_payload`."""
         window = 1 if self.backend == "serial" else IN_FLIGHT_PER_WORKER * max(1, self.workers)
         todo = list(items)
         with self._submitter(fn, payload) as submit:
@@ -157,16 +159,3 @@ class Backend:
         finally:
             self.client.cancel(shared)
             self.client.run(_forget_payload)
-
-
-def ordered_map(fn: Callable[[Any, Any], Any], items: Iterable, payload: Any, *,
-                backend: str = "serial", workers: int = 1,
-                scheduler: str | None = None) -> Iterator[Any]:
-    """Yield ``fn(item, payload)`` for each item, in order, computed on ``backend``.
-
-    ``fn`` must be a module-level function; in ``process`` workers it is called as
-    ``fn(item)`` and reads the payload with :func:`shared_payload`.  At most
-    ``2 × workers`` items are in flight.  Several maps of one run share a :class:`Backend`.
-    """
-    with Backend(backend, workers, scheduler) as b:
-        yield from b.map(fn, items, payload)
