@@ -16,11 +16,13 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
 from leotwin.sim.load import load_scenario
 from leotwin.sim.runner import run_scenario
+from leotwin.sim.scenario import Motion
 
 DATA = Path(__file__).parent / "data"
 VOLATILE = ("seconds", "peak_rss_mib", "phase_seconds")
@@ -60,12 +62,23 @@ def _column_bytes(col: pa.ChunkedArray) -> bytes:
 #: are new
 LEGACY_NAMES = {"decision_instants.parquet": "decisions.parquet", "decisions.parquet": None,
                 "cells.parquet": None}
-LEGACY_DROP = {"terminals.parquet": ("h3_cell", "geometry")}
+LEGACY_DROP = {"terminals.parquet": ("h3_cell", "geometry", "motion")}
 
 
-def run_digest(run: Path, legacy: bool = False) -> str:
+def _as_in_14(name: str, table: pa.Table) -> pa.Table:
+    """A table as #14 wrote it: terminals had no ``motion``; cells wrote a missing user class
+    as "" (now null)."""
+    if name == "terminals.parquet":
+        return table.drop_columns(["motion"])
+    if name == "cells.parquet":
+        i = table.column_names.index("actual_user")
+        return table.set_column(i, "actual_user", pc.fill_null(table.column(i), ""))
+    return table
+
+
+def run_digest(run: Path, legacy: bool = False, as_14: bool = False) -> str:
     """Digest of a results directory's contents (see module docstring); ``legacy``: of the
-    tables and summary as they were before #14."""
+    tables and summary as they were before #14; ``as_14``: as they were in #14."""
     h = hashlib.sha256()
     files = {p.name: p for p in run.glob("*.parquet")}
     if legacy:
@@ -76,6 +89,8 @@ def run_digest(run: Path, legacy: bool = False) -> str:
         if legacy:
             table = table.drop_columns([c for c in LEGACY_DROP.get(name, ())
                                         if c in table.column_names])
+        elif as_14:
+            table = _as_in_14(name, table)
         h.update(name.encode())
         h.update(table.schema.remove_metadata().to_string().encode())
         for name in table.column_names:
@@ -88,6 +103,8 @@ def run_digest(run: Path, legacy: bool = False) -> str:
     if legacy:
         summary.pop("geometry", None)
         summary["decisions"].pop("intervals", None)
+    elif as_14:
+        summary["geometry"].pop("terminals_moving", None)
     h.update(json.dumps(summary, sort_keys=True).encode())
     return h.hexdigest()[:32]
 
@@ -101,23 +118,52 @@ FROZEN_14 = {
 }
 
 
+#: The moving terminals of #14 made terminals with a speed move by default (``ground.motion``):
+#: these are the digests of runs where they do, recorded when it was made; with every motion
+#: ``fixed`` the tables of #14 are still produced exactly (``test_tables_unchanged_since_14``)
+FROZEN_MOTION = {
+    "ukraine-2026": "1620d07c19c970e2e720ac129d6785db",
+    "small-scenario": "1519e8a57643aee73fe497f343b49532",
+}
+
+
 def _source(name: str):
     return DATA / "small-scenario.yaml" if name == "small-scenario" else name
 
 
+def _fixed(loaded):
+    """Every terminal fixed in place, its speed a declared value only (as before motion)."""
+    s = loaded.scenario
+    fixed = Motion(path="fixed")
+    ground = s.ground.model_copy(update={"populations": [
+        p.model_copy(update={"motion": fixed}) for p in s.ground.populations]})
+    return {"ground": ground,
+            "terminals": [t.model_copy(update={"motion": fixed}) for t in s.terminals]}
+
+
 @pytest.mark.parametrize("name", sorted(FROZEN))
 def test_tables_unchanged(name, tmp_path):
-    """Per terminal geometry and per-instant decisions: the tables before #14, exactly."""
+    """Per terminal geometry, per-instant decisions, fixed terminals: the tables before #14,
+    exactly."""
     loaded = load_scenario(_source(name))
     s = loaded.scenario
     loaded.scenario = s.model_copy(update={
         "network": s.network.model_copy(update={"geometry": "terminal"}),
-        "outputs": s.outputs.model_copy(update={"decisions": "instants"})})
+        "outputs": s.outputs.model_copy(update={"decisions": "instants"}), **_fixed(loaded)})
     run_scenario(loaded, tmp_path / "run")
     assert run_digest(tmp_path / "run", legacy=True) == FROZEN[name]
 
 
 @pytest.mark.parametrize("name", sorted(FROZEN_14))
 def test_tables_unchanged_since_14(name, tmp_path):
+    """Fixed terminals: the tables of #14, exactly."""
+    loaded = load_scenario(_source(name))
+    loaded.scenario = loaded.scenario.model_copy(update=_fixed(loaded))
+    run_scenario(loaded, tmp_path / "run")
+    assert run_digest(tmp_path / "run", as_14=True) == FROZEN_14[name]
+
+
+@pytest.mark.parametrize("name", sorted(FROZEN_MOTION))
+def test_tables_unchanged_since_motion(name, tmp_path):
     run_scenario(load_scenario(_source(name)), tmp_path / "run")
-    assert run_digest(tmp_path / "run") == FROZEN_14[name]
+    assert run_digest(tmp_path / "run") == FROZEN_MOTION[name]

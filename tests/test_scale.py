@@ -164,8 +164,9 @@ def test_per_cell_and_per_terminal_geometry_agree_where_they_must(tmp_path, mask
 def test_the_cells_table_counts_every_terminal_instant(tmp_path):
     """Per cell × hour × class: the terminal-instants add up to terminals × instants, and the
     allowed ones to the summary's allowed fraction; 15-minute bins hold the same totals."""
-    def edit(doc):
+    def edit(doc):  # fixed terminals (moving ones: tests/test_moving_runs.py)
         doc["outputs"]["cells_every"] = "15m"
+        doc["ground"]["populations"][1]["motion"] = {"path": "fixed"}
 
     run = tmp_path / "run"
     run_scenario(load_scenario(_scenario(tmp_path, "bins", edit)), run)

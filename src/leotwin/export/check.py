@@ -16,9 +16,12 @@ from leotwin.export.results import COVERAGE, POLICY_LOG, RTT, TERMINALS
 from leotwin.io.jsonfile import load_json
 from leotwin.io.text import read_text
 
+#: columns added after a table was first written: a run from before them is still read
+LATER_COLUMNS = {"terminals": ("motion",)}
 #: the tables of a run and the columns each must hold (a table may hold more)
 COLUMNS = {"coverage": COVERAGE.names, "decisions": DECISIONS.names,
-           "terminals": TERMINALS.names, "rtt": RTT.names, "policy_log": POLICY_LOG.names,
+           "terminals": [c for c in TERMINALS.names if c not in LATER_COLUMNS["terminals"]],
+           "rtt": RTT.names, "policy_log": POLICY_LOG.names,
            "positions": list(POSITION_COLUMNS), "cells": CELLS.names,
            "decision_instants": DECISION_INSTANTS.names}
 #: keys of summary.json that export and diff read

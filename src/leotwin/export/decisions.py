@@ -79,67 +79,100 @@ def write_decisions(folder: Path, iv: DecisionIntervals, ids: list[str], time_ns
 
 def write_decision_instants(folder: Path, iv: DecisionIntervals, ids: list[str],
                             time_ns: np.ndarray, lat: np.ndarray, lon: np.ndarray,
-                            speed_kmh: np.ndarray) -> None:
+                            speed_kmh: np.ndarray, movers=None) -> None:
     """Every terminal at every instant, ordered by time, then terminal; written a block of
-    instants at a time."""
+    instants at a time.  ``movers`` (``ground.motion.Movers``): the moving terminals, whose
+    place and speed are those of each instant."""
     k = iv.n_terminals
     per = max(1, ROW_GROUP_ROWS // max(k, 1))
     index = np.arange(k, dtype=np.int64)
+    cols = movers.terminals if movers is not None else np.zeros(0, np.int64)
     with pq.ParquetWriter(folder / "decision_instants.parquet", DECISION_INSTANTS) as writer:
         for t0 in range(0, len(time_ns), per):
             t1 = min(t0 + per, len(time_ns))
             allowed, reasons, view = iv.at(t0, t1)
             n = t1 - t0
+            la, lo, sp = (np.tile(np.asarray(x, np.float64), (n, 1))
+                          for x in (lat, lon, speed_kmh))
+            if len(cols):
+                m_lat, m_lon, _alt, m_speed = movers.at(time_ns[t0:t1])
+                la[:, cols], lo[:, cols], sp[:, cols] = m_lat, m_lon, m_speed
             writer.write_table(pa.table({
                 "time": np.repeat(time_ns[t0:t1], k), "terminal_id": _ids(ids, np.tile(index, n)),
                 "allowed": allowed.ravel(), "reason_mask": reasons.ravel(),
                 "reasons": _names(reasons.ravel()), "satellite_in_view": view.ravel(),
-                "lat_deg": np.tile(lat, n), "lon_deg": np.tile(lon, n),
-                "speed_kmh": np.tile(speed_kmh, n),
+                "lat_deg": la.ravel(), "lon_deg": lo.ravel(), "speed_kmh": sp.ravel(),
             }, schema=DECISION_INSTANTS))
 
 
+def _pieces(iv: DecisionIntervals, cell: np.ndarray, runs, n_instants: int):
+    """The decision intervals cut where a moving terminal changes cell: (interval row, first,
+    end, cell) of each piece.  ``runs`` (``sim.shards.CellRuns``): the moving terminals'
+    runs of one cell; every other terminal stays in ``cell[terminal]``."""
+    t_n = np.int64(n_instants)
+    iv_key = iv.terminal.astype(np.int64) * t_n + iv.first
+    if runs is None or not len(runs.terminal):
+        return np.arange(len(iv)), iv.first, iv.end, np.asarray(cell, np.uint64)[iv.terminal]
+    run_key = runs.terminal * t_n + runs.first
+    start = np.union1d(iv_key, run_key)
+    term = start // t_n
+    end = np.minimum(np.append(start[1:], np.int64(iv.n_terminals) * t_n), (term + 1) * t_n)
+    row = np.searchsorted(iv_key, start, side="right") - 1
+    piece_cell = np.asarray(cell, np.uint64)[term]
+    moving = np.isin(term, runs.terminal)
+    r = np.searchsorted(run_key, start[moving], side="right") - 1
+    piece_cell[moving] = runs.cell[r]
+    return row, start - term * t_n, end - term * t_n, piece_cell
+
+
 def write_cells(folder: Path, iv: DecisionIntervals, cell: np.ndarray, labels: list,
-                time_ns: np.ndarray, bin_instants: int) -> None:
+                time_ns: np.ndarray, bin_instants: int, runs=None) -> None:
     """Terminal-instants per (time bin of ``bin_instants`` instants, res-5 cell, user class);
-    ordered by bin, cell, class.  Each interval is cut at the bins' edges."""
+    ordered by bin, cell, class.  Each interval is cut at the bins' edges, and where a moving
+    terminal changes cell (``runs``, ``sim.shards.CellRuns``); ``terminals`` counts the
+    terminals with instants in the bin, cell and class."""
     classes = sorted({lab or "" for lab in labels})
     cls = np.searchsorted(classes, np.array([lab or "" for lab in labels]))
-    cells, cell_of = np.unique(np.asarray(cell, np.uint64), return_inverse=True)
-    cell_of = cell_of.ravel()
+    row0, first, end, piece_cell = _pieces(iv, cell, runs, len(time_ns))
+    cells, cell_of = np.unique(piece_cell, return_inverse=True)
+    cell_of = cell_of.ravel().astype(np.int64)
     n_groups = len(cells) * len(classes)
-    group = cell_of * len(classes) + cls  # per terminal
-    terminals = np.bincount(group, minlength=n_groups)
-    # cut the intervals at bin edges: one piece per (interval, bin it touches)
-    b0 = iv.first // bin_instants
-    b1 = (iv.end - 1) // bin_instants
+    term0 = iv.terminal[row0].astype(np.int64)
+    group0 = cell_of * len(classes) + cls[term0]  # per piece
+    # cut the pieces at bin edges: one per (piece, bin it touches)
+    b0 = first // bin_instants
+    b1 = (end - 1) // bin_instants
     reps = (b1 - b0 + 1).astype(np.int64)
-    row = np.repeat(np.arange(len(iv)), reps)
-    nth = np.arange(len(row)) - np.repeat(np.cumsum(reps) - reps, reps)
-    piece_bin = b0[row] + nth
-    lo = np.maximum(iv.first[row], piece_bin * bin_instants)
-    hi = np.minimum(iv.end[row], (piece_bin + 1) * bin_instants)
+    piece = np.repeat(np.arange(len(row0)), reps)
+    nth = np.arange(len(piece)) - np.repeat(np.cumsum(reps) - reps, reps)
+    piece_bin = b0[piece] + nth
+    lo = np.maximum(first[piece], piece_bin * bin_instants)
+    hi = np.minimum(end[piece], (piece_bin + 1) * bin_instants)
     weight = (hi - lo).astype(np.int64)
+    row = row0[piece]
     n_bins = (len(time_ns) + bin_instants - 1) // bin_instants
-    key = piece_bin * n_groups + group[iv.terminal[row]]
+    key = piece_bin * n_groups + group0[piece]
     size = n_bins * n_groups
 
     def total(mask=None) -> np.ndarray:
         w = weight if mask is None else weight * mask
         return np.bincount(key, weights=w, minlength=size).astype(np.int64)
 
+    present = np.unique(key * np.int64(iv.n_terminals) + term0[piece]) // iv.n_terminals
+    terminals = np.bincount(present, minlength=size)
     columns = {"terminal_instants": total(), "allowed": total(iv.allowed[row]),
                "denied": total(~iv.allowed[row])}
     for name, r in zip(REASON_COLUMNS, Reason, strict=True):
         columns[name] = total((iv.reasons[row] & np.uint32(r)) != 0)
     g = np.tile(np.arange(n_groups), n_bins)
-    keep = np.tile(terminals > 0, n_bins)
+    keep = terminals > 0
     names = np.array([h3.int_to_str(int(c)) for c in cells], dtype=object)
+    users = np.array([c or None for c in classes], dtype=object)
     bin_start = np.asarray(time_ns, np.int64)[np.arange(n_bins) * bin_instants]
     table = pa.table({
         "time": np.repeat(bin_start, n_groups)[keep], "h3_cell": names[(g // len(classes))[keep]],
-        "actual_user": np.array(classes, dtype=object)[(g % len(classes))[keep]],
-        "terminals": np.tile(terminals, n_bins)[keep].astype(np.int32),
+        "actual_user": users[(g % len(classes))[keep]],
+        "terminals": terminals[keep].astype(np.int32),
         **{k: v[keep] for k, v in columns.items()},
     }, schema=CELLS)
     with pq.ParquetWriter(folder / "cells.parquet", CELLS) as writer:

@@ -43,7 +43,7 @@ TERMINALS = pa.schema([
     ("home_country", pa.string()), ("actual_user", pa.string()), ("whitelisted", pa.string()),
     ("lat_deg", pa.float64()), ("lon_deg", pa.float64()), ("speed_kmh", pa.float64()),
     ("allowed_fraction", pa.float64()), ("deactivated_at", UTC_NS),
-    ("h3_cell", pa.string()), ("geometry", pa.string()),
+    ("h3_cell", pa.string()), ("geometry", pa.string()), ("motion", pa.string()),
 ])
 RTT = pa.schema([
     ("time", UTC_NS), ("terminal_id", pa.string()), ("pop", pa.string()),
@@ -76,17 +76,24 @@ def write_coverage(folder: Path, parts: list[dict]) -> None:
 
 
 def write_terminals(folder: Path, terminals: list, speed_kmh: np.ndarray,
-                    allowed_fraction: np.ndarray, deactivations: list[dict], sites=None) -> None:
+                    allowed_fraction: np.ndarray, deactivations: list[dict], sites=None,
+                    movers=None) -> None:
     """``terminals``: the run's ``policy.schema.Terminal`` records; ``sites``: where their
-    geometry was computed (``sim.sites.Sites``: each one's res-5 cell, and ``cell`` or
-    ``terminal``)."""
+    geometry was computed (``sim.sites.Sites``: each one's res-5 cell — a moving one's at the
+    start — and ``cell``, ``terminal`` or ``moving``); ``movers``: the moving terminals
+    (``ground.motion.Movers``: each one's ``motion``, the others' ``fixed``)."""
     import h3
 
     deact = {d["terminal"]: d for d in deactivations}
     k = len(terminals)
     cells = ([h3.int_to_str(int(c)) for c in sites.cell] if sites is not None else [None] * k)
-    geometry = (np.where(sites.per_cell, "cell", "terminal").tolist() if sites is not None
-                else [None] * k)
+    geometry = (np.where(sites.per_cell, "cell", "terminal").astype(object) if sites is not None
+                else np.full(k, None, dtype=object))
+    motion = np.full(k, "fixed", dtype=object)
+    if movers is not None and len(movers):
+        motion[movers.terminals] = movers.kinds
+        if sites is not None:
+            geometry[movers.terminals] = "moving"
     _write(folder, "terminals", {
         "terminal_id": [t.id for t in terminals], "account": [t.account for t in terminals],
         "plan": [t.plan for t in terminals],
@@ -97,7 +104,7 @@ def write_terminals(folder: Path, terminals: list, speed_kmh: np.ndarray,
         "speed_kmh": speed_kmh, "allowed_fraction": allowed_fraction,
         "deactivated_at": [deact[t.id]["effective_ns"] if t.id in deact else None
                            for t in terminals],
-        "h3_cell": cells, "geometry": geometry,
+        "h3_cell": cells, "geometry": geometry.tolist(), "motion": motion.tolist(),
     }, TERMINALS)
 
 

@@ -9,7 +9,7 @@ Areas are geodesic on WGS-84 (``pyproj.Geod``, Karney 2013).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
 
@@ -40,13 +40,11 @@ class Region:
     iso_a2: str | None = None
     iso_a3: str | None = None
     source: str = ""
-    _prepared: bool = field(default=False, repr=False)
 
     def contains(self, lat_deg, lon_deg) -> np.ndarray:
         """Boolean array: which points (degrees) lie inside (boundary counts as inside)."""
-        if not self._prepared:
+        if not shapely.is_prepared(self.geometry):  # (unprepared again after pickling)
             shapely.prepare(self.geometry)
-            self._prepared = True
         lat = np.asarray(lat_deg, dtype=np.float64)
         lon = np.asarray(lon_deg, dtype=np.float64)
         return shapely.intersects_xy(self.geometry, lon, lat)
@@ -62,6 +60,14 @@ class Region:
         return self.geometry.bounds
 
 
+#: side of the tiles whose answer ``RegionSet.lookup`` remembers (deg; 0.1° ≈ 11 km)
+TILE_DEG = 0.1
+TILES_LON = round(360 / TILE_DEG)
+TILES_LAT = round(180 / TILE_DEG)
+#: a tile that a region's border crosses (its points are tested one by one); one not seen yet
+BORDER, UNKNOWN = -2, -3
+
+
 class RegionSet:
     """Many regions with a spatial index: ``lookup`` returns, per point, the region index or −1."""
 
@@ -73,24 +79,90 @@ class RegionSet:
                 parts.append(poly)
                 owner.append(k)
         self._owner = np.asarray(owner, dtype=np.int64)
+        self._parts = parts
         self._tree = STRtree(parts)
+        self._tiles: np.ndarray | None = None  # (rows × cols) int16 verdicts, UNKNOWN untested
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_tiles": None}  # learnt again where it is used
 
     def __len__(self) -> int:
         return len(self.regions)
 
-    def lookup(self, lat_deg, lon_deg) -> np.ndarray:
+    def lookup(self, lat_deg, lon_deg, *, tiles: bool = False) -> np.ndarray:
         """Index into ``regions`` of the region holding each point, −1 where none does.
 
-        Points on a shared border get the first region in order.
+        Points on a shared border get the first region in order.  ``tiles``: remember the
+        answer of each tile of :data:`TILE_DEG` that one region's polygon covers and no other
+        polygon touches (or that none touches): points there take it without a polygon test,
+        the others are tested exactly — for points that come back to the same tiles instant
+        after instant (moving terminals); a tile costs more than a point the first time.
         """
         lat = np.atleast_1d(np.asarray(lat_deg, dtype=np.float64))
         lon = np.atleast_1d(np.asarray(lon_deg, dtype=np.float64))
-        points = shapely.points(lon, lat)
-        point_idx, part_idx = self._tree.query(points, predicate="intersects")
+        if not tiles:
+            return self._exact(lat, lon)
+        out = np.full(lat.shape, -1, dtype=np.int64)
+        key = np.full(lat.shape, -1, dtype=np.int64)
+        with np.errstate(invalid="ignore"):
+            row = np.floor((lat + 90.0) / TILE_DEG)
+            col = np.floor((lon + 180.0) / TILE_DEG)
+        inside = (row >= 0) & (row < TILES_LAT) & (col >= 0) & (col < TILES_LON)
+        key[inside] = row[inside].astype(np.int64) * TILES_LON + col[inside].astype(np.int64)
+        if self._tiles is None:
+            self._tiles = np.full(TILES_LAT * TILES_LON, UNKNOWN, dtype=np.int16)
+        verdict = np.full(lat.shape, BORDER, dtype=np.int64)
+        ok = key >= 0
+        verdict[ok] = self._tiles[key[ok]]
+        new = verdict == UNKNOWN
+        if new.any():
+            for k in np.unique(key[new]).tolist():
+                self._tiles[k] = self._tile(k)
+            verdict[new] = self._tiles[key[new]]
+        known = verdict != BORDER
+        out[known] = verdict[known]
+        test = np.flatnonzero(~known)
+        if len(test):
+            out[test] = self._exact(lat[test], lon[test])
+        return out
+
+    def _tile(self, key: int) -> int:
+        """A tile's region (−1: none) when every point of it has that answer; else BORDER."""
+        row, col = divmod(key, TILES_LON)
+        box = shapely.box(-180.0 + col * TILE_DEG, -90.0 + row * TILE_DEG,
+                          -180.0 + (col + 1) * TILE_DEG, -90.0 + (row + 1) * TILE_DEG)
+        touching = [int(i) for i in self._tree.query(box)
+                    if shapely.intersects(self._part(int(i)), box)]
+        if not touching:
+            return -1
+        if len(touching) == 1 and shapely.covers(self._part(touching[0]), box):
+            return int(self._owner[touching[0]])
+        return BORDER
+
+    def _exact(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        # candidates by bounding box, then the exact test on each prepared polygon (the tree's
+        # own predicate tests unprepared polygons: 50x slower for points inside a country)
+        point_idx, part_idx = self._tree.query(shapely.points(lon, lat))
+        order = np.argsort(part_idx, kind="stable")
+        point_idx, part_idx = point_idx[order], part_idx[order]
+        hit = np.zeros(len(point_idx), dtype=bool)
+        cut = np.flatnonzero(np.diff(part_idx)) + 1
+        for a, b in zip(np.r_[0, cut], np.r_[cut, len(part_idx)], strict=True):
+            if b > a:
+                part = self._part(int(part_idx[a]))
+                sel = point_idx[a:b]
+                hit[a:b] = shapely.intersects_xy(part, lon[sel], lat[sel])
+        point_idx, part_idx = point_idx[hit], part_idx[hit]
         out = np.full(lat.shape, -1, dtype=np.int64)
         order = np.lexsort((self._owner[part_idx], point_idx))[::-1]  # first region wins
         out[point_idx[order]] = self._owner[part_idx[order]]
         return out
+
+    def _part(self, k: int):
+        part = self._parts[k]
+        if not shapely.is_prepared(part):  # (a geometry is unprepared again after pickling)
+            shapely.prepare(part)
+        return part
 
     def by_code(self, code: str) -> Region:
         return self.regions[self.index_of(code)]

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, dijkstra
+from scipy.spatial import cKDTree
 
 from leotwin.errors import InputError
 from leotwin.geodesy import MEAN_EARTH_RADIUS_KM, enu_basis, geodetic_to_ecef
@@ -69,14 +70,33 @@ def slot_starts(time_ns: np.ndarray, period_s: float = 15.0, offset_s: float = 1
 
 def nearest_pop(lat_deg: np.ndarray, lon_deg: np.ndarray, pops: GroundSites,
                 block: int = 65_536) -> np.ndarray:
-    """Index of the nearest PoP (great circle) of each point; the lowest index on a tie."""
+    """Index of the nearest PoP (great circle) of each point; the lowest index on a tie.
+
+    The great-circle distance grows with the chord between unit vectors, so the nearest PoP
+    is among the few nearest by chord (a KD-tree, ``scipy.spatial.cKDTree``); those few are
+    then compared by the haversine distance itself."""
     lat_deg, lon_deg = np.asarray(lat_deg, float), np.asarray(lon_deg, float)
     out = np.zeros(len(lat_deg), dtype=np.int64)
+    if not len(lat_deg):
+        return out
+    k = min(NEAREST_CANDIDATES, len(pops))
+    tree = cKDTree(_unit(pops.lat_deg, pops.lon_deg))  # (tens of PoPs: microseconds)
     for a in range(0, len(lat_deg), block):
-        d = great_circle_km(lat_deg[a:a + block, None], lon_deg[a:a + block, None],
-                            pops.lat_deg[None, :], pops.lon_deg[None, :])
-        out[a:a + block] = d.argmin(axis=1)
+        la, lo = lat_deg[a:a + block], lon_deg[a:a + block]
+        _, cand = tree.query(_unit(la, lo), k=k)
+        cand = np.sort(np.asarray(cand, np.int64).reshape(len(la), k), axis=1)
+        d = great_circle_km(la[:, None], lo[:, None], pops.lat_deg[cand], pops.lon_deg[cand])
+        out[a:a + block] = cand[np.arange(len(la)), d.argmin(axis=1)]
     return out
+
+
+#: PoPs compared by haversine distance after the KD-tree's chord search
+NEAREST_CANDIDATES = 4
+
+
+def _unit(lat_deg, lon_deg) -> np.ndarray:
+    lat, lon = np.radians(lat_deg), np.radians(lon_deg)
+    return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], -1)
 
 
 def pops_by_country(terminals: GroundSites, pops: GroundSites, assignment: dict[str, str]
@@ -165,6 +185,20 @@ class AccessNetwork:
         net = copy.copy(self)
         net._set_terminals(self.terminals, self.pop_of)
         return net
+
+    def move(self, which: np.ndarray, lat_deg, lon_deg, alt_km) -> None:
+        """Moving terminals: terminals ``which`` are now at (lat, lon, alt km), their PoP the
+        nearest; their serving satellites are kept (a satellite that sets is handed over
+        when it does, as for a fixed terminal)."""
+        t = self.terminals
+        lat, lon, alt = t.lat_deg.copy(), t.lon_deg.copy(), t.alt_km.copy()
+        lat[which], lon[which], alt[which] = lat_deg, lon_deg, alt_km
+        self.terminals = GroundSites(t.ids, lat, lon, alt, t.min_elevation_deg, t.kind, t.attrs)
+        self.term_index = VisibilityIndex(geodetic_to_ecef(lat, lon, alt),
+                                          enu_basis(lat, lon)[2], t.min_elevation_deg)
+        pop_of = self.pop_of.copy()
+        pop_of[which] = nearest_pop(np.atleast_1d(lat_deg), np.atleast_1d(lon_deg), self.pops)
+        self.pop_of = pop_of
 
     def core_edges(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """ISLs (both ways), satellite → gateway (antenna-limited), gateway → PoP at the

@@ -128,23 +128,24 @@ class PolicyEngine:
     def _needs_cells(self) -> bool:
         return any(e.change.kind in ("set_cells", "spillover") for e in self.doc.policy.log)
 
-    def locate(self, lat, lon) -> Located:
+    def locate(self, lat, lon, *, moving: bool = False) -> Located:
         """Locate points (cached for a repeat of the same positions, as runs of fixed
-        terminals make)."""
+        terminals make; ``moving``: see :meth:`place_reasons`)."""
         lat = np.asarray(lat, dtype=np.float64).ravel()
         lon = np.asarray(lon, dtype=np.float64).ravel()
         last = getattr(self, "_last_located", None)
         if last is not None and np.array_equal(last[0], lat) and np.array_equal(last[1], lon):
             return last[2]
-        loc = self._locate(lat, lon)
+        loc = self._locate(lat, lon, moving)
         self._last_located = (lat.copy(), lon.copy(), loc)
         return loc
 
-    def _locate(self, lat: np.ndarray, lon: np.ndarray) -> Located:
+    def _locate(self, lat: np.ndarray, lon: np.ndarray, moving: bool = False) -> Located:
         key = lat + 1j * lon
         uniq, inverse = np.unique(key, return_inverse=True)
         ulat, ulon = uniq.real.copy(), uniq.imag.copy()
-        country = self.countries.lookup(ulat, ulon) if len(uniq) else np.empty(0, np.int64)
+        country = (self.countries.lookup(ulat, ulon, tiles=moving) if len(uniq)
+                   else np.empty(0, np.int64))
         zones = np.zeros((len(uniq), len(self.zones)), dtype=bool)
         for z, region in enumerate(self.zones):
             zones[:, z] = region.contains(ulat, ulon)
@@ -248,13 +249,15 @@ class PolicyEngine:
         """The interval between two change instants of the log that holds ``t_ns``."""
         return int(np.searchsorted(self.instants, int(t_ns), side="right"))
 
-    def place_reasons(self, interval: int, tidx: np.ndarray, lat, lon, alt_m, speed_kmh
-                      ) -> np.ndarray:
+    def place_reasons(self, interval: int, tidx: np.ndarray, lat, lon, alt_m, speed_kmh, *,
+                      moving: bool = False) -> np.ndarray:
         """The reasons of :meth:`decide` that depend on the policy in force, the registry and
         the decision's place and motion only — not on the network or run-time deactivations
         — for registry indices ``tidx`` (−1: unknown) in one ``interval``
-        (:meth:`interval_of`).  A run of fixed terminals computes them once per interval."""
-        loc = self.locate(lat, lon)
+        (:meth:`interval_of`).  A run of fixed terminals computes them once per interval;
+        ``moving``: points that come back to the same places instant after instant (moving
+        terminals: their countries are looked up by remembered tiles, the same answers)."""
+        loc = self.locate(lat, lon, moving=moving)
         sel = np.arange(len(loc.inverse))
         return self._compile(int(interval)).reasons(loc, sel, np.asarray(tidx, np.int64),
                                                     np.asarray(alt_m, np.float64),

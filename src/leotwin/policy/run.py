@@ -77,13 +77,25 @@ class PolicyStepper:
         return {self.ids[i]: int(self.when[i]) for i in np.flatnonzero(self.when != LATER)}
 
     def _place_reasons(self, interval: int, la, lo, al, sp) -> np.ndarray:
+        """The place reasons; after the first instant of an interval only the terminals
+        whose place or speed changed are decided again (moving ones)."""
         last = self._static
-        if (last is not None and last[0] == interval
-                and all(np.array_equal(x, y) for x, y in zip(last[1], (la, lo, al, sp),
-                                                              strict=True))):
+        now = (la, lo, al, sp)
+        if last is None or last[0] != interval:
+            reasons = self.engine.place_reasons(interval, self.tidx, *now)
+            self._static = (interval, tuple(np.array(x) for x in now), reasons)
+            return reasons
+        changed = np.zeros(len(self.ids), dtype=bool)
+        for x, y in zip(last[1], now, strict=True):
+            changed |= x != y
+        if not changed.any():
             return last[2]
-        reasons = self.engine.place_reasons(interval, self.tidx, la, lo, al, sp)
-        self._static = (interval, tuple(np.array(x) for x in (la, lo, al, sp)), reasons)
+        idx = np.flatnonzero(changed)
+        reasons = last[2].copy()
+        reasons[idx] = self.engine.place_reasons(interval, self.tidx[idx],
+                                                 *(x[idx] for x in now), moving=True)
+        places = tuple(np.array(x) for x in now)
+        self._static = (interval, places, reasons)
         return reasons
 
     def step(self, now: int, lat, lon, alt_m, speed_kmh, *, satellite_in_view=None,
@@ -118,9 +130,19 @@ class PolicyStepper:
         if j in self.given:
             return self.given[j]
         last = self._places.get(j)  # the other rules depend on places only
-        if last is not None and np.array_equal(last[0], la) and np.array_equal(last[1], lo):
-            return last[2]
-        cond = place_condition(self.engine, rule, la, lo, self.ids)
+        if last is None:
+            cond = place_condition(self.engine, rule, la, lo, self.ids)
+        else:
+            changed = (last[0] != la) | (last[1] != lo)
+            if not changed.any():
+                return last[2]
+            if rule.rule == "cluster":  # depends on the others too
+                cond = place_condition(self.engine, rule, la, lo, self.ids)
+            else:
+                idx = np.flatnonzero(changed)
+                cond = last[2].copy()
+                cond[idx] = place_condition(self.engine, rule, la[idx], lo[idx],
+                                            [self.ids[i] for i in idx])
         self._places[j] = (np.array(la), np.array(lo), cond)
         return cond
 

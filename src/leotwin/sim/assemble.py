@@ -9,12 +9,13 @@ the chunk plan, and the access network of the terminals whose path to the PoP is
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from leotwin.errors import InputError
 from leotwin.ground.cells import CellSet, cover
+from leotwin.ground.motion import Movers
 from leotwin.ground.regions import Region
 from leotwin.ground.sites import GroundSites, gateways, pops, synthetic_terminals
 from leotwin.network.access import AccessNetwork, nearest_pop, slot_starts
@@ -25,6 +26,7 @@ from leotwin.policy.engine import PolicyEngine
 from leotwin.policy.schema import LogEntry, PolicyFile, Terminal
 from leotwin.sim.chunks import Plan
 from leotwin.sim.load import LoadedScenario
+from leotwin.sim.movers import movers_of
 from leotwin.sim.sites import Sites, place_sites
 
 #: seeds of population k: positions from seed·SEED_STRIDE + k, registrations from that + this
@@ -66,7 +68,7 @@ def populations_of(loaded: LoadedScenario) -> tuple[list[Terminal], np.ndarray,
     """Scenario terminals plus seeded synthetic populations, their speeds (km/h), and the
     log entries that register population terminals at their population's ``register_at``."""
     s = loaded.scenario
-    out = list(s.terminals)
+    out: list[Terminal] = list(s.terminals)
     speeds = [t.speed_kmh for t in s.terminals]
     log: list[LogEntry] = []
     engine_zones = loaded.zone_engine
@@ -129,6 +131,7 @@ class RunInputs:
     rtt_pos: np.ndarray  # (R,) index of each routed terminal among all
     pop_of: np.ndarray  # (K,) every terminal's PoP (nearest by great circle)
     sites: Sites | None = None  # where the geometry is computed (None: no terminals)
+    movers: Movers = field(default_factory=lambda: Movers([]))  # the moving terminals
 
 
 def assemble(loaded: LoadedScenario) -> RunInputs:
@@ -145,12 +148,16 @@ def assemble(loaded: LoadedScenario) -> RunInputs:
     lon = np.array([t.lon for t in terminals], dtype=np.float64)
     alt_m = np.array([t.alt_m for t in terminals], dtype=np.float64)
     mask = s.ground.min_elevation_deg
+    movers = movers_of(loaded, terminals, int(grid.ns[0]), int(grid.ns[-1]))
+    moving = np.zeros(k, dtype=bool)
+    moving[movers.terminals] = True
     rtt_ids = list(s.network.rtt_terminals)
     access = None
     index = {t.id: j for j, t in enumerate(terminals)}
     rtt_pos = np.array([index[r] for r in rtt_ids], dtype=np.int64)
     pop_of = np.zeros(k, dtype=np.int64)
     sites = None
+    pp = None
     if k:
         # the routed terminals' network (or one terminal's, for the gateways, ISLs and PoPs
         # when none is routed); every terminal's PoP (nearest by great circle)
@@ -167,13 +174,18 @@ def assemble(loaded: LoadedScenario) -> RunInputs:
         exact = np.zeros(k, dtype=bool)
         exact[rtt_pos] = True
         sites = place_sites(lat, lon, alt_m, np.full(k, mask), pop_of, exact,
-                            s.network.geometry, s.network.cell_min_terminals)
+                            s.network.geometry, s.network.cell_min_terminals, moving)
     starts = slot_starts(grid.ns, s.network.slot_period_s, s.network.slot_offset_s)
+    # the routed terminals that move: (their place among the routed, their mover column)
+    column = {int(j): c for c, j in enumerate(movers.terminals)}
+    routed_moving = np.array([[i, column[int(j)]] for i, j in enumerate(rtt_pos)
+                              if int(j) in column], dtype=np.int64).reshape(-1, 2)
     plan = Plan(sats, grid, cells, mask, sites.sky() if sites is not None else None, access,
                 rtt_ids if k else [], starts, s.outputs.positions, s.outputs.positions,
-                np.unique(sites.pop) if sites is not None else np.zeros(0, np.int64))
+                np.unique(sites.pop) if sites is not None else np.zeros(0, np.int64),
+                movers if len(movers) else None, pp, routed_moving)
     return RunInputs(sats, terminals, speeds, lat, lon, alt_m, engine, regions, cells, plan,
-                     access, rtt_ids, rtt_pos, pop_of, sites)
+                     access, rtt_ids, rtt_pos, pop_of, sites, movers)
 
 
 def scenario_engine(loaded: LoadedScenario) -> PolicyEngine:

@@ -7,6 +7,11 @@ sees one, and whether a path leads from that satellite to the site's PoP; and th
 terminals' paths and RTTs.  It depends on nothing but the :class:`Plan` (picklable:
 satellites travel as recipes), so it runs in any process.
 
+Moving terminals are sites of their own whose position changes every instant
+(``ground.motion``): the chunk places them at each of its instants and computes their sky, PoP
+(the nearest) and path then, in the columns after the fixed sites; a routed terminal that
+moves is moved in the access network before each instant's step.
+
 Routed terminals hold their satellite until the next scheduler slot (``network.access``), the
 only state of the geometry; a slot start reassigns every terminal from the sky alone, so a
 chunk that does not begin at one replays from the last slot start before it (a warm-up of at
@@ -21,9 +26,12 @@ import numpy as np
 
 from leotwin.analysis.counting import CellCounter, CoverageTally
 from leotwin.export.results import RttRows
+from leotwin.geodesy import enu_basis, geodetic_to_ecef
 from leotwin.ground.cells import CellSet
+from leotwin.ground.motion import Movers
+from leotwin.ground.sites import GroundSites
 from leotwin.links.sky import SiteSky
-from leotwin.network.access import AccessNetwork
+from leotwin.network.access import AccessNetwork, nearest_pop
 from leotwin.orbits import PropagationOptions, propagate
 from leotwin.orbits.satellites import SatelliteSet
 from leotwin.sim.backends import shared_payload
@@ -48,6 +56,10 @@ class Plan:
     keep_positions: bool
     keep_velocities: bool = False
     used_pops: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    movers: Movers | None = None  # the moving terminals (their sites follow the fixed ones)
+    pops: GroundSites | None = None  # the PoPs (a moving site's is the nearest at each instant)
+    #: (R', 2): each routed terminal that moves, as (its place among the routed, mover column)
+    routed_moving: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
 
     def bounds(self) -> list[tuple[int, int]]:
         """The chunks' instant ranges [a, b), in time order."""
@@ -59,8 +71,8 @@ class Plan:
 class Chunk:
     start: int
     tallies: list[CoverageTally]
-    site_in_view: np.ndarray  # (t, S) bool: a satellite above the site's mask
-    site_path_ok: np.ndarray  # (t, S) bool: a path from its serving satellite to its PoP
+    site_in_view: np.ndarray  # (t, S + M) bool: a satellite above the site's mask
+    site_path_ok: np.ndarray  # (t, S + M) bool: a path from its serving satellite to its PoP
     routed_ok: np.ndarray  # (t, R) bool: the same for each routed terminal's own satellite
     rtt: RttRows
     r: np.ndarray | None = None  # (N, t, 3) ITRF km when positions are written
@@ -84,35 +96,43 @@ def compute_chunk(bounds: tuple[int, int], plan: Plan | None = None) -> Chunk:
                                                              CoverageTally(len(cells)))
                for cells in plan.cells]
     n_t, s = b - a, plan.sky.m if plan.sky is not None else 0
-    in_view = np.zeros((n_t, s), dtype=bool)
-    path_ok = np.ones((n_t, s), dtype=bool)
+    movers = plan.movers
+    m = len(movers) if movers is not None else 0
+    in_view = np.zeros((n_t, s + m), dtype=bool)
+    path_ok = np.ones((n_t, s + m), dtype=bool)
     routed_ok = np.ones((n_t, len(plan.rtt_ids)), dtype=bool)
     rtt = RttRows()
-    if plan.sky is not None and plan.access is not None:
+    if plan.access is not None and (plan.sky is not None or m):
         access = plan.access.fresh()
         sky = plan.sky
-        dense = sky.dense(len(plan.sats))
-        near = sky.near(r_all) if dense else None
+        dense = sky.dense(len(plan.sats)) if sky is not None else False
+        near = sky.near(r_all) if sky is not None and dense else None
         least = access.rule == "least-latency"
+        moving = _moving_places(plan, warm, b) if m or len(plan.routed_moving) else None
         for i in range(b - warm):
             t = warm + i
             r_now = r_all[:, i]
             core = access.core_edges(r_now)
             if t >= a:
-                to_pop = ({int(p): access.pop_tree(core, int(p))[0] for p in plan.used_pops}
-                          if least else None)
-                best = sky.best(r_now, dense, to_pop, near[:, i] if near is not None else None)
-                in_view[t - a] = best >= 0
-                if least:
-                    assert to_pop is not None
-                    reach = np.ones(s, dtype=bool)
-                    for p, dist in to_pop.items():
-                        sel = (sky.site_pop == p) & (best >= 0)
-                        reach[sel] = np.isfinite(dist[best[sel]])
-                    path_ok[t - a] = reach
-                else:
-                    path_ok[t - a] = access.reaches_pop(core, best, sky.site_pop)
+                trees = _Trees(access, core) if least else None
+                if sky is not None:
+                    in_view[t - a, :s], path_ok[t - a, :s] = _serve(
+                        sky, r_now, dense, near[:, i] if near is not None else None, access,
+                        core, trees)
+                if m:
+                    assert moving is not None and plan.pops is not None
+                    lat, lon, alt = (x[i] for x in moving[:3])
+                    here = SiteSky(geodetic_to_ecef(lat, lon, alt), enu_basis(lat, lon)[2],
+                                   np.full(m, plan.mask_deg), nearest_pop(lat, lon, plan.pops))
+                    dense_here = here.dense(len(plan.sats))
+                    near_here = here.near(r_now[:, None])[:, 0] if dense_here else None
+                    in_view[t - a, s:], path_ok[t - a, s:] = _serve(
+                        here, r_now, dense_here, near_here, access, core, trees)
             if routed:
+                if len(plan.routed_moving):
+                    assert moving is not None
+                    cols = plan.routed_moving[:, 1]
+                    access.move(plan.routed_moving[:, 0], *(x[i, cols] for x in moving[:3]))
                 now = int(plan.grid.ns[t])
                 step = access.step(r_now, now, bool(plan.slot_starts[t]), core=core)
                 if t >= a:
@@ -121,3 +141,38 @@ def compute_chunk(bounds: tuple[int, int], plan: Plan | None = None) -> Chunk:
     keep = plan.keep_positions
     return Chunk(a, tallies, in_view, path_ok, routed_ok, rtt, r if keep else None,
                  eph.v_km_s[:, a - warm:] if plan.keep_velocities else None)
+
+
+class _Trees:
+    """This instant's distances from every node to each PoP, computed when first asked."""
+
+    def __init__(self, access: AccessNetwork, core) -> None:
+        self.access, self.core = access, core
+        self.done: dict[int, np.ndarray] = {}
+
+    def to(self, pops: np.ndarray) -> dict[int, np.ndarray]:
+        for p in np.unique(pops).tolist():
+            if p not in self.done:
+                self.done[p] = self.access.pop_tree(self.core, p)[0]
+        return {p: self.done[p] for p in np.unique(pops).tolist()}
+
+
+def _serve(sky: SiteSky, r_now: np.ndarray, dense: bool, near: np.ndarray | None,
+           access: AccessNetwork, core, trees: _Trees | None) -> tuple[np.ndarray, np.ndarray]:
+    """Each site's (satellite in view, path from its serving satellite to its PoP) at one
+    instant; ``trees``: the PoP trees of ``least-latency`` (None: ``highest-elevation``)."""
+    to_pop = trees.to(sky.site_pop) if trees is not None else None
+    best = sky.best(r_now, dense, to_pop, near)
+    if to_pop is None:
+        return best >= 0, access.reaches_pop(core, best, sky.site_pop)
+    reach = np.ones(sky.m, dtype=bool)
+    for p, dist in to_pop.items():
+        sel = (sky.site_pop == p) & (best >= 0)
+        reach[sel] = np.isfinite(dist[best[sel]])
+    return best >= 0, reach
+
+
+def _moving_places(plan: Plan, a: int, b: int):
+    """The movers' (lat, lon, alt km, speed), each (b − a, M), at instants a … b−1."""
+    assert plan.movers is not None
+    return plan.movers.at(plan.grid.ns[a:b])

@@ -114,6 +114,16 @@ def _error(exc: ValidationError, raw, source) -> InputError:
                       field=".".join(str(p) for p in loc))
 
 
+def _registry(raw: dict) -> object:
+    """The scenario's terminals as registry entries: without their ``motion`` (a scenario's
+    key; ``Scenario`` has validated it)."""
+    terminals = raw.get("terminals")
+    if not isinstance(terminals, list):
+        return terminals if terminals is not None else []
+    return [{k: v for k, v in t.items() if k != "motion"} if isinstance(t, dict) else t
+            for t in terminals]
+
+
 def load_scenario(ref: str | Path) -> LoadedScenario:
     path = resolve_scenario(ref)
     raw = load_yaml(read_text(path), str(path))
@@ -125,7 +135,8 @@ def load_scenario(ref: str | Path) -> LoadedScenario:
             raise InputError(f"missing section '{key}'", source=path, line=1, field=key)
     try:
         scenario = Scenario.model_validate(raw)
-        policy_doc = PolicyFile.model_validate({**raw, "policy": raw.get("policy") or {}})
+        policy_doc = PolicyFile.model_validate({**raw, "policy": raw.get("policy") or {},
+                                                "terminals": _registry(raw)})
     except ValidationError as exc:
         raise _error(exc, raw, str(path)) from None
     policy = LoadedPolicy(policy_doc, str(path), raw)
@@ -181,6 +192,7 @@ def _check(loaded: LoadedScenario) -> None:
             raise InputError(f"unknown account '{pop.account}'", source=src,
                              line=line_at(raw, (*where, "account")),
                              field=f"ground.populations.{k}.account")
+    _check_motion(loaded)
     ids = {t.id for t in s.terminals}
     for k, t in enumerate(s.terminals):
         if t.lat is None or t.lon is None:
@@ -197,3 +209,27 @@ def _check(loaded: LoadedScenario) -> None:
         raise InputError("the time step is as long as the window or longer: expected at least "
                          "two instants", source=src, line=line_at(raw, ("time", "step")),
                          field="time.step")
+
+
+def _check_motion(loaded: LoadedScenario) -> None:
+    """Regions named by ``motion.stay_in`` exist; the tracks file reads (its terminals are
+    matched when the run assembles them, ``sim.movers``)."""
+    s, src, raw, doc = loaded.scenario, loaded.source, loaded.raw, loaded.policy.doc
+    named: list[tuple[tuple, object]] = [(("terminals", k, "motion"), t.motion)
+                                         for k, t in enumerate(s.terminals)]
+    named += [(("ground", "populations", k, "motion"), p.motion)
+              for k, p in enumerate(s.ground.populations)]
+    for where, motion in named:
+        stay = getattr(motion, "stay_in", None)
+        if stay is not None and not region_known(doc, stay):
+            raise InputError(f"unknown region '{stay}'", source=src,
+                             line=line_at(raw, (*where, "stay_in")),
+                             field=".".join(map(str, (*where, "stay_in"))))
+    if s.ground.tracks is not None:
+        from leotwin.ground.sites import load_tracks_csv
+
+        if not loaded.path(s.ground.tracks).is_file():
+            raise InputError(f"file '{s.ground.tracks}' not found (paths are relative to the "
+                             "scenario)", source=src, line=line_at(raw, ("ground", "tracks")),
+                             field="ground.tracks")
+        load_tracks_csv(loaded.path(s.ground.tracks))

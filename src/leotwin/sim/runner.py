@@ -35,9 +35,10 @@ from leotwin.policy.vocabulary import STATUS_CODE, STATUSES
 from leotwin.sim.assemble import RunInputs, assemble, satellites_of, terminals_of
 from leotwin.sim.backends import BACKENDS, Backend, check_backend
 from leotwin.sim.chunks import CHUNK_STATES, compute_chunk
+from leotwin.sim.clusters import place_conditions
 from leotwin.sim.load import LoadedScenario
 from leotwin.sim.preflight import preflight
-from leotwin.sim.shards import SHARD_TERMINALS, ShardPlan, decide_shard, merge, place_conditions
+from leotwin.sim.shards import SHARD_TERMINALS, CellRuns, ShardPlan, decide_shard, merge
 from leotwin.timegrid.grid import NS_PER_S, TimeGrid, ns_to_iso, parse_duration
 
 __all__ = ["BACKENDS", "CHUNK_STATES", "peak_rss_mib", "run_scenario", "satellites_of",
@@ -85,7 +86,7 @@ def _run(loaded: LoadedScenario, out: Path, estimate, backend: str, workers: int
     inputs = assemble(loaded)
     clock = {"assemble": time.perf_counter()}
     sats, k = inputs.sats, len(inputs.terminals)
-    n_sites = len(inputs.sites) if inputs.sites is not None else 0
+    n_sites = inputs.sites.columns if inputs.sites is not None else 0
     site_in_view = np.zeros((grid.count, n_sites), dtype=bool)
     site_path_ok = np.ones((grid.count, n_sites), dtype=bool)
     routed_ok = np.ones((grid.count, len(inputs.plan.rtt_ids)), dtype=bool)
@@ -117,7 +118,9 @@ def _run(loaded: LoadedScenario, out: Path, estimate, backend: str, workers: int
                 grid.ns, grid.step_ns / NS_PER_S,
                 inputs.sites.site_of if inputs.sites is not None else np.zeros(0, np.int64),
                 site_in_view, site_path_ok, inputs.rtt_pos, routed_ok,
-                place_conditions(inputs.engine, inputs.lat, inputs.lon, ids), shard_terminals)
+                place_conditions(inputs.engine, inputs.lat, inputs.lon, ids, inputs.movers,
+                                 grid.ns), shard_terminals,
+                inputs.movers if len(inputs.movers) else None)
             shards = shard_plan.bounds()
             if progress:
                 progress.decide(len(shards))
@@ -133,9 +136,9 @@ def _run(loaded: LoadedScenario, out: Path, estimate, backend: str, workers: int
         if positions is not None:
             positions.close()
         clock["decide"] = time.perf_counter()
-        intervals, deactivations = merge(results, k, grid.count)
+        intervals, deactivations, cell_runs = merge(results, k, grid.count)
         summary = _write_results(tmp, loaded, inputs, grid, tallies, intervals, deactivations,
-                                 rtt, backend, workers)
+                                 cell_runs, rtt, backend, workers)
         summary["seconds"] = round(time.perf_counter() - t_start, 2)
         marks = [t_start, *clock.values(), time.perf_counter()]
         summary["phase_seconds"] = {name: round(b - a, 2) for name, a, b in zip(
@@ -166,7 +169,8 @@ def peak_rss_mib() -> float:
 
 def _write_results(tmp: Path, loaded: LoadedScenario, inputs: RunInputs, grid: TimeGrid,
                    tallies: list, intervals: DecisionIntervals, deactivations: list[dict],
-                   rtt: tables.RttRows, backend: str, workers: int) -> dict:
+                   cell_runs: CellRuns, rtt: tables.RttRows, backend: str, workers: int
+                   ) -> dict:
     s = loaded.scenario
     steps = grid.count
     step_s = grid.step_ns / NS_PER_S
@@ -201,15 +205,15 @@ def _write_results(tmp: Path, loaded: LoadedScenario, inputs: RunInputs, grid: T
     decisions.write_decisions(tmp, intervals, ids, grid.ns, grid.step_ns)
     if s.outputs.decisions == "instants":
         decisions.write_decision_instants(tmp, intervals, ids, grid.ns, inputs.lat, inputs.lon,
-                                          inputs.speeds)
+                                          inputs.speeds, inputs.movers)
     sites = inputs.sites
     if sites is not None:
         every = max(1, round(parse_duration(s.outputs.cells_every, source=loaded.source)
                              / grid.step_ns))
-        decisions.write_cells(tmp, intervals, sites.cell, labels, grid.ns, every)
+        decisions.write_cells(tmp, intervals, sites.cell, labels, grid.ns, every, cell_runs)
     allowed = intervals.per_terminal(intervals.allowed.astype(np.float64))
     tables.write_terminals(tmp, terminals, inputs.speeds, allowed / max(steps, 1),
-                           deactivations, sites)
+                           deactivations, sites, inputs.movers)
     rtt.write(tmp)
     # the scenario's log and its populations' registrations, as the engine folded them
     tables.write_policy_log(tmp, list(inputs.engine.doc.policy.log), deactivations)
@@ -231,7 +235,9 @@ def _write_results(tmp: Path, loaded: LoadedScenario, inputs: RunInputs, grid: T
         "decisions": {"allowed_fraction": float(allowed.sum() / (steps * k)) if k else None,
                       "deactivations": len(deactivations), "intervals": len(intervals)},
         "geometry": {"mode": s.network.geometry, "sites": len(sites) if sites else 0,
-                     "terminals_per_cell": per_cell, "terminals_own": k - per_cell},
+                     "terminals_per_cell": per_cell,
+                     "terminals_own": k - per_cell - len(inputs.movers),
+                     "terminals_moving": len(inputs.movers)},
         "enforcement": {key: v for key, v in metrics.items() if not key.endswith("over_time")},
         "rtt_ms": {"median": float(np.nanmedian(rtt_ms)) if finite else None,
                    "p95": float(np.nanpercentile(rtt_ms, 95)) if finite else None,

@@ -9,12 +9,14 @@ Sections (all but ``time`` and ``constellation`` optional):
                                         ``{shells: [{name, planes, sats_per_plane, …}]}``
 ``ground``                              coverage ``regions`` (ISO codes or zones), ``h3_res``,
                                         ``min_elevation_deg``, synthetic ``populations``,
-                                        ``gateways``/``pops`` (``bundled`` or a CSV)
+                                        ``gateways``/``pops`` (``bundled`` or a CSV),
+                                        ``tracks`` (a CSV of moving terminals' waypoints)
 ``network``                             ``isl`` (plus-grid, none, nearest-k), ``rtt_terminals``
                                         (ids whose path to their PoP is routed), slot period/offset,
                                         assignment ``rule``, ``fibre_stretch``,
                                         ``geometry`` (per cell or per terminal)
-``regions``, ``terminals``, ``policy``  as in a policy file (``policy.schema``)
+``regions``, ``terminals``, ``policy``  as in a policy file (``policy.schema``); a scenario's
+                                        terminals may also give a ``motion``
 ``outputs``                             ``positions`` (write the satellite positions table),
                                         ``report``, ``decisions`` (``intervals`` or also
                                         ``instants``), ``cells_every`` (time bin of cells)
@@ -26,6 +28,7 @@ from typing import Literal
 
 from pydantic import Field, StrictInt, field_validator, model_validator
 
+from leotwin.ground.motion import PATHS
 from leotwin.orbits.walker import WalkerShell
 from leotwin.policy.schema import PolicySection, Strict, Terminal, Zone
 from leotwin.policy.vocabulary import DEFAULT_PLAN, UserClass
@@ -56,6 +59,29 @@ class ConstellationRef(Strict):
         return self
 
 
+class Motion(Strict):
+    """How a terminal with a speed moves (``ground.motion``).  Without one, a terminal with a
+    speed above zero takes a ``random-walk``; ``fixed`` keeps it in place with the speed as a
+    declared value only."""
+
+    path: Literal[PATHS] = "random-walk"  # type: ignore[valid-type]
+    #: initial heading, clockwise from north (``straight``, ``random-walk``); None: drawn
+    heading_deg: float | None = Field(default=None, ge=0, lt=360)
+    #: ``random-walk``: length of a leg and σ of the turn between legs
+    leg_km: float = Field(default=5.0, gt=0, le=1000)
+    turn_deg: float = Field(default=45.0, ge=0, le=180)
+    #: ``random-walk``: the region the walk stays in (a population's default: its region)
+    stay_in: str | None = None
+    #: ``orbit``: the circle's radius around the terminal's place
+    radius_km: float = Field(default=5.0, gt=0, le=1000)
+
+
+class ScenarioTerminal(Terminal):
+    """A scenario's terminal: a registry entry (``policy.schema.Terminal``) that may move."""
+
+    motion: Motion | None = None
+
+
 #: terminals of one synthetic population at most
 MAX_POPULATION = 1_000_000
 
@@ -81,6 +107,8 @@ class Population(Strict):
     registered_fraction: float = Field(default=0.0, ge=0, le=1)
     registered_region: str | None = None
     speed_kmh: float = Field(default=0.0, ge=0)
+    #: how its terminals move when ``speed_kmh`` > 0 (default: a random walk in ``region``)
+    motion: Motion | None = None
     alt_m: float = 0.0
     #: whitelist owners: each owner (a person, a company or a critically important
     #: enterprise) holds ``terminals_per_owner`` consecutive terminals of the population
@@ -113,6 +141,9 @@ class Ground(Strict):
     populations: list[Population] = []
     gateways: str = "bundled"
     pops: str = "bundled"
+    #: waypoints of moving terminals (``terminal_id,time,lat_deg,lon_deg[,alt_m]``): each named
+    #: terminal of the scenario follows its track instead of its ``motion``
+    tracks: str | None = None
 
 
 class Network(Strict):
@@ -157,6 +188,6 @@ class Scenario(Strict):
     ground: Ground = Ground()
     network: Network = Network()
     regions: dict[str, Zone] = {}
-    terminals: list[Terminal] = []
+    terminals: list[ScenarioTerminal] = []
     policy: PolicySection = PolicySection()
     outputs: Outputs = Outputs()

@@ -10,7 +10,10 @@ computes the sky once per *site* and applies it to every terminal of the site:
   (``cell``);
 * a **terminal site** is the terminal's own position: routed terminals (``rtt_terminals``,
   whose RTT is the product), terminals in sparser cells, and every terminal under
-  ``network.geometry: terminal``.
+  ``network.geometry: terminal``;
+* a **moving site** is a moving terminal (``ground.motion``) at its position of each instant:
+  it leaves its cell, so it never takes a cell's geometry.  The sky pass computes moving sites
+  instant by instant (``sim.chunks``); they follow the fixed sites in the sky's columns.
 
 What this approximates — a terminal up to ~9 km from its cell's centre sees each satellite at
 a slightly different elevation, so near a tie of two satellites, or at the mask, its serving
@@ -46,10 +49,17 @@ class Sites:
     pop: np.ndarray  # (S,) PoP index
     site_of: np.ndarray  # (K,) each terminal's site
     per_cell: np.ndarray  # (K,) bool: the terminal takes its cell's geometry
-    cell: np.ndarray  # (K,) uint64 the terminal's res-5 cell
+    cell: np.ndarray  # (K,) uint64 the terminal's res-5 cell (a moving one's at the start)
+    moving: int = 0  # moving sites, the columns after the fixed sites
 
     def __len__(self) -> int:
+        """The fixed sites."""
         return len(self.lat_deg)
+
+    @property
+    def columns(self) -> int:
+        """Columns of the sky pass: the fixed sites, then the moving ones."""
+        return len(self.lat_deg) + self.moving
 
     def sky(self) -> SiteSky:
         ecef = geodetic_to_ecef(self.lat_deg, self.lon_deg, self.alt_km)
@@ -59,13 +69,16 @@ class Sites:
 
 def place_sites(lat: np.ndarray, lon: np.ndarray, alt_m: np.ndarray, mask_deg: np.ndarray,
                 pop: np.ndarray, exact: np.ndarray, geometry: str = "auto",
-                cell_min_terminals: int = DEFAULT_CELL_MIN_TERMINALS) -> Sites:
+                cell_min_terminals: int = DEFAULT_CELL_MIN_TERMINALS,
+                moving: np.ndarray | None = None) -> Sites:
     """The sites of K terminals (see module docstring); ``exact`` (K,) marks terminals that
-    keep their own geometry whatever the mode (routed ones)."""
+    keep their own geometry whatever the mode (routed ones); ``moving`` (K,) the moving
+    terminals, each a moving site (in terminal order)."""
     k = len(lat)
+    moving = np.zeros(k, bool) if moving is None else np.asarray(moving, bool)
     cell = np.fromiter((h3i.latlng_to_cell(float(a), float(b), CELL_RES)
                         for a, b in zip(lat, lon, strict=True)), dtype=np.uint64, count=k)
-    eligible = ~np.asarray(exact, bool)
+    eligible = ~np.asarray(exact, bool) & ~moving
     if geometry == "terminal":
         eligible[:] = False
     elif geometry == "auto":
@@ -80,9 +93,15 @@ def place_sites(lat: np.ndarray, lon: np.ndarray, alt_m: np.ndarray, mask_deg: n
     if eligible.any():
         j = np.array([centre_of[int(c)] for c in cell[eligible]])
         slat[eligible], slon[eligible] = centre[j, 0], centre[j, 1]
-    # one site per distinct (position, altitude, mask, PoP), in a fixed order
-    keys = np.rec.fromarrays([slat, slon, alt_m.astype(np.float64),
-                              mask_deg.astype(np.float64), pop.astype(np.int64)])
-    _, first, site_of = np.unique(keys, return_index=True, return_inverse=True)
+    # one site per distinct (position, altitude, mask, PoP) of the fixed terminals, in a
+    # fixed order; then the moving sites
+    fixed = np.flatnonzero(~moving)
+    keys = np.rec.fromarrays([slat[fixed], slon[fixed], alt_m[fixed].astype(np.float64),
+                              mask_deg[fixed].astype(np.float64), pop[fixed].astype(np.int64)])
+    _, first, fixed_site = np.unique(keys, return_index=True, return_inverse=True)
+    first = fixed[first]
+    site_of = np.empty(k, dtype=np.int64)
+    site_of[fixed] = fixed_site.ravel()
+    site_of[moving] = len(first) + np.arange(int(moving.sum()))
     return Sites(slat[first], slon[first], alt_m[first] / 1000.0, mask_deg[first],
-                 pop[first].astype(np.int64), site_of.ravel().astype(np.int64), eligible, cell)
+                 pop[first].astype(np.int64), site_of, eligible, cell, int(moving.sum()))
