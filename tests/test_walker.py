@@ -89,6 +89,7 @@ def test_catalogue_counts_and_ids():
     assert sizes["starlink-gen1"] == 4408 and sizes["starlink-gen1-shell1"] == 1584
     assert sizes["starlink-gen2"] == 29988 and sizes["starlink-gen2-granted"] == 10080
     assert sizes["kuiper"] == 3236
+    assert sizes["starlink-2026"] == 4408 + 3 * 28 * 60  # Gen1 + granted Gen2 half filled
     assert sizes["hypatia-starlink-550"] == 1584 and sizes["hypatia-kuiper-630"] == 1156
     sats = get_constellation("starlink-gen1").satellites()
     assert len(set(sats.ids)) == len(sats) == 4408

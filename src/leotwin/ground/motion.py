@@ -18,8 +18,9 @@ Where the waypoints come from (a scenario's ``motion`` or ``ground.tracks``):
   the region the walk stays in turns back (heading + 180°), and if that leaves it too, the
   terminal waits out the leg where it is (speed 0);
 * **orbit**: a circle of ``radius_km`` around the terminal's place (a loitering drone or a
-  ship on station), flown as a polygon of vertices every ``ORBIT_STEP_DEG`` of bearing at the
-  terminal's speed (the polygon's sagitta is r·(1 − cos 5°) ≈ 0.4 % of the radius).
+  ship on station) at the terminal's speed, computed at each instant (no waypoints): the point
+  at distance r on bearing θ(t) = θ₀ + v·t / (R sin(r/R)) · 180°/π from the centre, the small
+  circle of radius R·sin(r/R) flown at ground speed v.
 
 Destinations are on the sphere of the mean Earth radius (Williams, *Aviation Formulary*
 § "Lat/lon given radial and distance"; PHYSICS.md §1), the sphere the speeds are measured on:
@@ -37,8 +38,6 @@ from leotwin.geodesy import MEAN_EARTH_RADIUS_KM
 from leotwin.timegrid.grid import NS_PER_S
 
 PATHS = ("fixed", "straight", "random-walk", "orbit")
-#: bearing between the vertices of an orbit (deg)
-ORBIT_STEP_DEG = 10.0
 NS_PER_HOUR = 3600 * NS_PER_S
 
 
@@ -122,7 +121,7 @@ class Movers:
     """The moving terminals of a run, in groups (``terminals``: their indices, in the order of
     the columns :meth:`at` returns)."""
 
-    groups: list[PathGroup]
+    groups: list  # PathGroup or OrbitGroup
     #: each moving terminal's path kind (``track``, ``straight``, ``random-walk``, ``orbit``)
     kinds: list[str] = field(default_factory=list)
 
@@ -208,17 +207,45 @@ def random_walk(terminals, lat, lon, alt_km, speed_kmh: float, start_ns: int, en
     return PathGroup(terminals, times, la, lo, alt)
 
 
+@dataclass
+class OrbitGroup:
+    """Terminals circling their centres at one speed and radius (module docstring)."""
+
+    terminals: np.ndarray  # (M,)
+    lat_deg: np.ndarray  # (M,) centres
+    lon_deg: np.ndarray
+    alt_km: np.ndarray
+    phase_deg: np.ndarray  # (M,) bearing from the centre at ``start_ns``
+    radius_km: float
+    speed_kmh: float
+    start_ns: int
+    end_ns: int
+
+    def select(self, keep) -> OrbitGroup:
+        return OrbitGroup(np.asarray(self.terminals)[keep], self.lat_deg[keep],
+                          self.lon_deg[keep], self.alt_km[keep], self.phase_deg[keep],
+                          self.radius_km, self.speed_kmh, self.start_ns, self.end_ns)
+
+    def at(self, time_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(lat deg, lon deg, alt km, speed km/h), each (n, M), at the UTC instants."""
+        t = np.asarray(time_ns, dtype=np.int64)
+        hours = (np.clip(t, self.start_ns, self.end_ns) - self.start_ns) / NS_PER_HOUR
+        small = MEAN_EARTH_RADIUS_KM * np.sin(self.radius_km / MEAN_EARTH_RADIUS_KM)
+        turned = np.degrees(self.speed_kmh * hours / small)  # (n,)
+        bearing = self.phase_deg[None, :] + turned[:, None]
+        lat, lon = destination(self.lat_deg[None, :], self.lon_deg[None, :], bearing,
+                               self.radius_km)
+        moving = (t >= self.start_ns) & (t < self.end_ns)
+        shape = bearing.shape
+        speed = np.where(moving[:, None], self.speed_kmh, 0.0) * np.ones(shape)
+        return lat, lon, np.broadcast_to(self.alt_km[None, :], shape).copy(), speed
+
+
 def orbit(terminals, lat, lon, alt_km, speed_kmh: float, start_ns: int, end_ns: int,
-          rng: np.random.Generator, *, radius_km: float) -> PathGroup:
+          rng: np.random.Generator, *, radius_km: float) -> OrbitGroup:
     """Circles of ``radius_km`` around each terminal's place, from a random bearing."""
     m = len(terminals)
-    step = np.radians(ORBIT_STEP_DEG)
-    # the polygon's side on the sphere: chord angle between two vertices at central angle δ
-    delta = radius_km / MEAN_EARTH_RADIUS_KM
-    side = 2.0 * np.arcsin(np.sin(delta) * np.sin(step / 2.0)) * MEAN_EARTH_RADIUS_KM
-    times = _times(start_ns, end_ns, side / speed_kmh * NS_PER_HOUR)
-    phase = rng.uniform(0.0, 360.0, m)
-    bearing = phase[:, None] + ORBIT_STEP_DEG * np.arange(len(times))[None, :]
-    la, lo = destination(np.asarray(lat)[:, None], np.asarray(lon)[:, None], bearing, radius_km)
-    alt = np.repeat(np.asarray(alt_km, np.float64)[:, None], len(times), axis=1)
-    return PathGroup(terminals, times, la, lo, alt)
+    return OrbitGroup(np.asarray(terminals, np.int64), np.asarray(lat, np.float64),
+                      np.asarray(lon, np.float64), np.asarray(alt_km, np.float64),
+                      rng.uniform(0.0, 360.0, m), float(radius_km), float(speed_kmh),
+                      int(start_ns), int(end_ns))

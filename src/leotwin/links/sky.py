@@ -30,7 +30,7 @@ from leotwin.links.visibility import VisibilityIndex
 #: (the threshold of ``analysis.counting``: dense 4.6 vs KD 16 ms per instant for Ukraine)
 DENSE_MAX_SATELLITES = 400
 #: satellite × site elements per dense block (bounds the temporaries to ~16 MiB each)
-BLOCK_ELEMENTS = 1 << 21
+BLOCK_ELEMENTS = 1 << 15
 
 
 class SiteSky:

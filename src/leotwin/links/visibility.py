@@ -13,6 +13,8 @@ exact test: the result is the brute-force pair set, pair for pair.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 from scipy.spatial import cKDTree
 
@@ -113,8 +115,16 @@ class VisibilityIndex:
         self.sin_mask = np.sin(np.radians(self.mask_deg))
         radius = np.linalg.norm(self.site_ecef, axis=1)
         self.min_site_radius = float(radius.min()) if m else WGS84.b_km
-        self.tree = cKDTree(self.site_ecef / radius[:, None]) if m else None
+        self._radius = radius
         self.min_mask_rad = float(np.radians(self.mask_deg.min())) if m else 0.0
+
+    @cached_property
+    def tree(self) -> cKDTree | None:
+        """KD-tree of the sites' unit vectors, built when first queried (a per-instant index
+        of moving sites that the dense method serves never needs one)."""
+        if not len(self.site_ecef):
+            return None
+        return cKDTree(self.site_ecef / self._radius[:, None])
 
     def cap_chord(self, max_sat_radius_km: float) -> float:
         """Conservative chord radius on the unit sphere for satellites up to that radius."""

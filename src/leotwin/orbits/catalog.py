@@ -1,4 +1,5 @@
-"""Built-in constellations: the filed Starlink and Kuiper shells, and Hypatia's two test shells.
+"""Built-in constellations: the filed Starlink and Kuiper shells, a model of the Starlink fleet
+in orbit in January 2026, and Hypatia's two test shells.
 
 Every shell cites its source; keys in brackets refer to ``../shared/reference/FACTS.md`` §1 and §7.
 Walker phasing F is not in any filing: we use F = 1 for filed shells (a modelling choice — set
@@ -16,6 +17,9 @@ from leotwin.orbits.walker import WalkerShell
 
 _GEN1 = "FCC 21-48 (27 Apr 2021) as tabulated in FACTS.md §1.1"
 _GEN2 = "SpaceX Gen2 amended application (Jan 2022), FACTS.md §1.2 [LEOCraft], [Gen2-2022-grant]"
+_FLEET_2026 = ("about 9,400 operational satellites, Jan 2026 (FACTS.md §1.4 [AdvTV-2026], "
+               "[Lower-480]): Gen1 (§1.1) and the granted Gen2 shells (§1.2 [Gen2-2022-grant]) "
+               "half filled")
 _KUIPER = ("FCC 20-102, Kuiper Systems LLC Order and Authorization (30 Jul 2020), "
            "IBFS SAT-LOA-20190704-00057, Technical Appendix Table A-1")
 _HYPATIA = "Hypatia (Kassing et al., IMC 2020), snkas/hypatia satgen; FACTS.md [Hypatia-cfg]"
@@ -92,6 +96,15 @@ CATALOG: dict[str, Constellation] = {
                       "Starlink Gen2 (Jan 2022 application): nine shells, 340-614 km"),
         Constellation("starlink-gen2-granted", _shells(_GEN2_ROWS[4:7], _GEN2),
                       "Starlink Gen2 as granted 1 Dec 2022: 525/530/535 km shells"),
+        # the fleet in orbit: no public shell table gives it, so Gen1's five shells (4,408)
+        # plus the three granted Gen2 shells at 525-535 km with half of each plane's 120 slots
+        # filled (28 x 60 each, 5,040): 9,448, the ~9,400 operational of Jan 2026 — a model
+        Constellation("starlink-2026",
+                      _shells(_GEN1_ROWS, _GEN1) + _shells(
+                          [(n, h, i, p, s // 2) for n, h, i, p, s in _GEN2_ROWS[4:7]],
+                          _FLEET_2026),
+                      "Starlink in orbit, Jan 2026 (a model: ~9,400 operational): Gen1 and the "
+                      "525/530/535 km Gen2 shells half filled; 9,448 satellites"),
         Constellation("kuiper", _shells(_KUIPER_ROWS, _KUIPER),
                       "Amazon Kuiper as authorized (FCC 20-102): three shells, 590-630 km"),
         _hypatia("hypatia-starlink-550", 15.19, 53.0, 72, 22),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from leotwin.errors import InputError
-from leotwin.ground.motion import Movers, PathGroup, orbit, random_walk, straight
+from leotwin.ground.motion import Movers, OrbitGroup, PathGroup, orbit, random_walk, straight
 from leotwin.ground.sites import load_tracks_csv
 from leotwin.io.yamlfile import line_at
 from leotwin.policy.schema import Terminal
@@ -31,7 +31,7 @@ def movers_of(loaded: LoadedScenario, terminals: list[Terminal], start_ns: int,
     s = loaded.scenario
     index = {t.id: j for j, t in enumerate(terminals)}
     tracked: set[int] = set()
-    groups: list[PathGroup] = []
+    groups: list[PathGroup | OrbitGroup] = []
     kinds: list[str] = []
     if s.ground.tracks is not None:
         path = loaded.path(s.ground.tracks)
@@ -81,7 +81,7 @@ def movers_of(loaded: LoadedScenario, terminals: list[Terminal], start_ns: int,
 
 def _generate(loaded: LoadedScenario, motion: Motion, members: np.ndarray, lat, lon, alt,
               speed: float, start_ns: int, end_ns: int, rng: np.random.Generator,
-              where: tuple, region: str | None) -> PathGroup | None:
+              where: tuple, region: str | None) -> PathGroup | OrbitGroup | None:
     la, lo, al = lat[members], lon[members], alt[members]
     if motion.path == "fixed":
         return None
