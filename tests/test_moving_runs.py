@@ -242,3 +242,15 @@ def test_a_track_of_an_unknown_terminal_is_refused(tmp_path):
     with pytest.raises(InputError, match="terminal 'CAR' of the tracks is not among"):
         run_scenario(loaded, tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def test_a_polygon_lost_at_the_antimeridian_is_refused(tmp_path):
+    """A zone whose edge spans more than 180° of longitude would split into nothing: one
+    clear error instead of an empty region."""
+    def edit(doc):
+        doc["regions"]["world"] = {"polygon": [[-180, -60], [180, -60], [180, 60], [-180, 60],
+                                               [-180, -60]]}
+
+    with pytest.raises(InputError, match="no area once split at the antimeridian") as err:
+        load_scenario(_scenario(tmp_path, "world", edit))
+    assert err.value.field == "regions.world.polygon"

@@ -86,6 +86,14 @@ def _check_zones(loaded: LoadedPolicy) -> None:
                 raise InputError(f"not a valid polygon: {is_valid_reason(polygon)} (the ring "
                                  "must not cross itself)", source=loaded.source, line=line,
                                  field=f"regions.{name}.polygon")
+            from leotwin.ground.geometry import clean_multipolygon
+
+            if clean_multipolygon([polygon]).is_empty:
+                raise InputError("the polygon has no area once split at the antimeridian: an "
+                                 "edge spanning more than 180° of longitude is read as "
+                                 "crossing it (add vertices, e.g. at longitude 0)",
+                                 source=loaded.source, line=line,
+                                 field=f"regions.{name}.polygon")
 
 
 def check_meaning(loaded: LoadedPolicy) -> None:
