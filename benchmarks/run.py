@@ -19,7 +19,7 @@ from cells import cells
 from common import best_of, machine
 from inputs import preflight, validation
 from pipeline import decisions, scenario
-from scale import million, scale
+from scale import million, scale, world
 
 
 def propagation(quick: bool) -> None:
@@ -286,7 +286,7 @@ BENCHMARKS = {"propagation": propagation, "coverage": coverage, "visibility": vi
               "scenario": scenario, "validation": validation, "preflight": preflight,
               "cells": cells, "scale": scale}
 #: run only when named (too long for the default set)
-ON_REQUEST = {"million": million}
+ON_REQUEST = {"million": million, "world": world}
 
 
 def main() -> None:

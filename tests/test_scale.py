@@ -204,3 +204,34 @@ def test_a_run_on_an_existing_dask_scheduler_gives_the_serial_bytes(tmp_path):
     one, got = _tables(tmp_path / "serial"), _tables(tmp_path / "remote")
     for t in TABLES:
         assert one[t].equals(got[t]), t
+
+
+def test_the_world_example_denies_exactly_taiwan_and_crimea(tmp_path):
+    """``world-2026`` shortened (2,000 terminals, 2 minutes): the run completes on the
+    9,448-satellite fleet, and a terminal is denied REGION_INACTIVE exactly where it stands in
+    Taiwan or in the Crimea polygon (shapely on the source polygons, not the engine)."""
+    import shapely
+
+    from leotwin.data import builtin_scenarios
+    from leotwin.ground.regions import countries
+
+    doc = yaml.safe_load(builtin_scenarios()["world-2026"].read_text())
+    doc["ground"]["populations"][0]["count"] = 2000
+    doc["time"]["duration"] = "2m"
+    doc["outputs"] = {"report": False}
+    path = tmp_path / "world.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    run = tmp_path / "run"
+    s = run_scenario(load_scenario(path), run)
+    assert s["satellites"] == 9448 and s["terminals"] == 2003
+    terms = pq.read_table(run / "terminals.parquet").to_pydict()
+    dec = pq.read_table(run / "decisions.parquet").to_pydict()
+    inactive = {t for t, r in zip(dec["terminal_id"], dec["reasons"], strict=True)
+                if "REGION_INACTIVE" in r}
+    taiwan = countries().by_code("TW").geometry
+    crimea = shapely.Polygon(doc["regions"]["crimea"]["polygon"])
+    lon, lat = np.array(terms["lon_deg"]), np.array(terms["lat_deg"])
+    want = shapely.intersects_xy(taiwan, lon, lat) | shapely.intersects_xy(crimea, lon, lat)
+    assert want.sum() > 0
+    assert inactive == {t for t, w in zip(terms["terminal_id"], want, strict=True) if w}
+    assert all(dec["satellite_in_view"])

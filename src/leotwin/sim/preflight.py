@@ -35,7 +35,7 @@ FIXED_OUT_BYTES = 2e6
 #: the sky of one site at one instant (in view, path to the PoP) with its copy in the shards'
 #: plan; ``terminal``: a terminal's registry record, engine arrays and shard state
 MEMORY_BYTES = {"decisions": 60, "rtt": 400, "coverage": 400, "terminal": 4_000,
-                "satellite": 3_000, "site_instant": 4}
+                "satellite": 3_000, "site_instant": 4, "waypoint": 96}
 BASE_MEMORY = 300e6  # the interpreter, numpy, pyarrow, the bundled tables
 #: per-instant rows are written a row group at a time (``export.decisions``)
 INSTANT_ROWS_MEMORY = 200e6
@@ -86,7 +86,10 @@ def preflight(loaded: LoadedScenario) -> Estimate:
                                        for k in range(len(s.ground.populations)))
     hexagon = h3.average_hexagon_area(s.ground.h3_res, "km^2")
     cells = sum(int(engine.region(r).area_km2 / hexagon) + 1 for r in s.ground.regions)
-    sites = min(terminals, cells * 4 + terminals // 4) if terminals else 0  # an upper bound
+    movers, waypoints = _movers(loaded)
+    fixed = terminals - movers
+    # an upper bound of the fixed sites, and a site of its own for every moving terminal
+    sites = (min(fixed, cells * 4 + fixed // 4) if fixed else 0) + movers
     bins = 1 + grid.count * grid.step_ns // max(1, parse_duration(s.outputs.cells_every))
     rows = {"decisions": terminals * (1 + grid.count // INSTANTS_PER_CHANGE),
             "decision_instants": (grid.count * terminals
@@ -99,7 +102,29 @@ def preflight(loaded: LoadedScenario) -> Estimate:
               + (INSTANT_ROWS_MEMORY if rows["decision_instants"] else 0)
               + MEMORY_BYTES["site_instant"] * sites * grid.count
               + MEMORY_BYTES["rtt"] * rows["rtt"] + MEMORY_BYTES["coverage"] * cells
-              + MEMORY_BYTES["terminal"] * terminals + MEMORY_BYTES["satellite"] * satellites)
+              + MEMORY_BYTES["terminal"] * terminals + MEMORY_BYTES["satellite"] * satellites
+              + MEMORY_BYTES["waypoint"] * waypoints)
     work = (f"{satellites * grid.count:,} states ({satellites:,} satellites × {grid.count:,} "
             f"instants), {grid.count * terminals:,} decisions")
     return Estimate(work, out, memory)
+
+
+def _movers(loaded: LoadedScenario) -> tuple[int, int]:
+    """How many terminals move (``sim.movers``: a speed and a motion other than ``fixed``;
+    tracked ones are counted with their terminal), and how many waypoints their random walks
+    hold (orbits and straight lines hold none or two)."""
+    s = loaded.scenario
+    hours = parse_duration(s.time.duration) / 3.6e12
+    movers = waypoints = 0
+    moving = [(t.speed_kmh, t.motion, 1) for t in s.terminals]
+    moving += [(p.speed_kmh, p.motion, loaded.population_count(k))
+               for k, p in enumerate(s.ground.populations)]
+    for speed, motion, n in moving:
+        path = motion.path if motion is not None else "random-walk"
+        if speed <= 0 or path == "fixed":
+            continue
+        movers += n
+        if path == "random-walk":
+            leg = motion.leg_km if motion is not None else 5.0
+            waypoints += n * (2 + int(hours * speed / leg))
+    return movers, waypoints
