@@ -142,6 +142,10 @@ def test_cells_follow_a_moving_terminal(tmp_path):
     moving = [t for t, m in zip(terms["terminal_id"], terms["motion"], strict=True)
               if m == "straight"]
     assert len(moving) == 10
+    # at its speed at every instant, the window's last included (it does not stop there)
+    speeds = [v for x, v in zip(rows["terminal_id"], rows["speed_kmh"], strict=True)
+              if x in set(moving)]
+    assert len(speeds) == 10 * len(times) and np.allclose(speeds, 150.0, rtol=1e-9)
     # they did change cells
     crossed = {tid for tid in moving
                if len({h3i.latlng_to_cell(la, lo, 5) for x, la, lo in zip(

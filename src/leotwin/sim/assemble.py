@@ -148,7 +148,9 @@ def assemble(loaded: LoadedScenario) -> RunInputs:
     lon = np.array([t.lon for t in terminals], dtype=np.float64)
     alt_m = np.array([t.alt_m for t in terminals], dtype=np.float64)
     mask = s.ground.min_elevation_deg
-    movers = movers_of(loaded, terminals, int(grid.ns[0]), int(grid.ns[-1]))
+    # generated paths run through the last instant (a terminal does not stop because the
+    # window ends): to one step after it
+    movers = movers_of(loaded, terminals, int(grid.ns[0]), int(grid.ns[-1]) + grid.step_ns)
     moving = np.zeros(k, dtype=bool)
     moving[movers.terminals] = True
     rtt_ids = list(s.network.rtt_terminals)
