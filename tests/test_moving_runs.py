@@ -258,3 +258,26 @@ def test_a_polygon_lost_at_the_antimeridian_is_refused(tmp_path):
     with pytest.raises(InputError, match="no area once split at the antimeridian") as err:
         load_scenario(_scenario(tmp_path, "world", edit))
     assert err.value.field == "regions.world.polygon"
+
+
+def test_mover_blocks_do_not_change_the_tables(tmp_path, monkeypatch):
+    """Moving terminals placed a few instants at a time (as a million of them are) give the
+    tables of one block per chunk."""
+    import leotwin.sim.chunks as chunks
+    import leotwin.sim.clusters as clusters
+
+    def edit(doc):
+        _with_car(doc, tmp_path)
+        doc["network"]["rtt_terminals"] = ["CAR", "KYIV"]
+        doc["policy"]["detection"].append(
+            {"rule": "cluster", "zone": "zone_a", "radius_km": 60, "min_terminals": 3,
+             "minutes": 2, "delay_minutes": 2})
+
+    loaded = load_scenario(_scenario(tmp_path, "blocks", edit))
+    run_scenario(loaded, tmp_path / "one")
+    monkeypatch.setattr(chunks, "MOVER_ELEMENTS", 7)
+    monkeypatch.setattr(clusters, "MOVER_ELEMENTS", 7)
+    run_scenario(loaded, tmp_path / "many")
+    for table in (*TABLES, "decision_instants"):
+        a = pq.read_table(tmp_path / "one" / f"{table}.parquet")
+        assert a.equals(pq.read_table(tmp_path / "many" / f"{table}.parquet")), table

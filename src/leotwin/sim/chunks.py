@@ -108,7 +108,8 @@ def compute_chunk(bounds: tuple[int, int], plan: Plan | None = None) -> Chunk:
         dense = sky.dense(len(plan.sats)) if sky is not None else False
         near = sky.near(r_all) if sky is not None and dense else None
         least = access.rule == "least-latency"
-        moving = _moving_places(plan, warm, b) if m or len(plan.routed_moving) else None
+        moving = (_MovingPlaces(plan.movers, plan.grid.ns[warm:b])
+                  if plan.movers is not None and (m or len(plan.routed_moving)) else None)
         for i in range(b - warm):
             t = warm + i
             r_now = r_all[:, i]
@@ -121,7 +122,7 @@ def compute_chunk(bounds: tuple[int, int], plan: Plan | None = None) -> Chunk:
                         core, trees)
                 if m:
                     assert moving is not None and plan.pops is not None
-                    lat, lon, alt = (x[i] for x in moving[:3])
+                    lat, lon, alt = moving.at(i)
                     here = SiteSky(geodetic_to_ecef(lat, lon, alt), enu_basis(lat, lon)[2],
                                    np.full(m, plan.mask_deg), nearest_pop(lat, lon, plan.pops))
                     dense_here = here.dense(len(plan.sats))
@@ -132,7 +133,7 @@ def compute_chunk(bounds: tuple[int, int], plan: Plan | None = None) -> Chunk:
                 if len(plan.routed_moving):
                     assert moving is not None
                     cols = plan.routed_moving[:, 1]
-                    access.move(plan.routed_moving[:, 0], *(x[i, cols] for x in moving[:3]))
+                    access.move(plan.routed_moving[:, 0], *(x[cols] for x in moving.at(i)))
                 now = int(plan.grid.ns[t])
                 step = access.step(r_now, now, bool(plan.slot_starts[t]), core=core)
                 if t >= a:
@@ -172,7 +173,23 @@ def _serve(sky: SiteSky, r_now: np.ndarray, dense: bool, near: np.ndarray | None
     return best >= 0, reach
 
 
-def _moving_places(plan: Plan, a: int, b: int):
-    """The movers' (lat, lon, alt km, speed), each (b − a, M), at instants a … b−1."""
-    assert plan.movers is not None
-    return plan.movers.at(plan.grid.ns[a:b])
+#: mover × instant positions computed at once in a chunk (bounds the temporaries to ~50 MiB
+#: whatever the number of moving terminals)
+MOVER_ELEMENTS = 1 << 21
+
+
+class _MovingPlaces:
+    """The movers' (lat, lon, alt km) at instant i of ``time_ns``, a block at a time."""
+
+    def __init__(self, movers: Movers, time_ns: np.ndarray) -> None:
+        self.movers, self.time_ns = movers, time_ns
+        self.per = max(1, MOVER_ELEMENTS // max(1, len(movers)))
+        self.first = -1
+        self.block: tuple | None = None
+
+    def at(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self.block is None or not self.first <= i < self.first + self.per:
+            self.first = i - i % self.per
+            self.block = self.movers.at(self.time_ns[self.first:self.first + self.per])[:3]
+        lat, lon, alt = self.block
+        return lat[i - self.first], lon[i - self.first], alt[i - self.first]

@@ -25,8 +25,8 @@ from leotwin.ground.motion import Movers
 from leotwin.policy.engine import PolicyEngine
 from leotwin.policy.run import place_condition
 
-#: instants of mover positions computed at once
-BLOCK_INSTANTS = 256
+#: mover × instant positions computed at once (bounds the temporaries)
+MOVER_ELEMENTS = 1 << 21
 
 
 @dataclass
@@ -88,8 +88,9 @@ def _timeline(engine: PolicyEngine, rule, lat, lon, movers: Movers, time_ns: np.
     base[inside_f] = counts_f >= rule.min_terminals
     n = rule.min_terminals
     changes = []
-    for t0 in range(0, len(time_ns), BLOCK_INSTANTS):
-        mlat, mlon, _alt, _speed = movers.at(time_ns[t0:t0 + BLOCK_INSTANTS])
+    per = max(1, MOVER_ELEMENTS // max(1, len(cols)))
+    for t0 in range(0, len(time_ns), per):
+        mlat, mlon, _alt, _speed = movers.at(time_ns[t0:t0 + per])
         for i in range(len(mlat)):
             inside = _inside(engine, rule, mlat[i], mlon[i])
             m_in = np.flatnonzero(inside)
