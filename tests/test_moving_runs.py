@@ -261,8 +261,9 @@ def test_a_polygon_lost_at_the_antimeridian_is_refused(tmp_path):
 
 
 def test_mover_blocks_do_not_change_the_tables(tmp_path, monkeypatch):
-    """Moving terminals placed a few instants at a time (as a million of them are) give the
-    tables of one block per chunk."""
+    """Moving terminals placed a few instants at a time (as a million of them are), and the
+    cells table counted a few terminals at a time, give the tables of one block."""
+    import leotwin.export.decisions as decisions
     import leotwin.sim.chunks as chunks
     import leotwin.sim.clusters as clusters
 
@@ -277,7 +278,22 @@ def test_mover_blocks_do_not_change_the_tables(tmp_path, monkeypatch):
     run_scenario(loaded, tmp_path / "one")
     monkeypatch.setattr(chunks, "MOVER_ELEMENTS", 7)
     monkeypatch.setattr(clusters, "MOVER_ELEMENTS", 7)
+    monkeypatch.setattr(decisions, "CELL_TERMINALS", 3)  # the cells table, 3 at a time
     run_scenario(loaded, tmp_path / "many")
     for table in (*TABLES, "decision_instants"):
         a = pq.read_table(tmp_path / "one" / f"{table}.parquet")
         assert a.equals(pq.read_table(tmp_path / "many" / f"{table}.parquet")), table
+
+
+def test_terminals_in_row_groups_are_the_same_table(tmp_path, monkeypatch):
+    """``terminals.parquet`` written a few rows at a time holds the one table."""
+    import leotwin.export.results as results
+
+    loaded = load_scenario(_scenario(tmp_path, "rows", lambda doc: None))
+    run_scenario(loaded, tmp_path / "one")
+    monkeypatch.setattr(results, "TERMINAL_ROWS", 4)
+    run_scenario(loaded, tmp_path / "many")
+    a = pq.read_table(tmp_path / "one" / "terminals.parquet")
+    b = pq.read_table(tmp_path / "many" / "terminals.parquet")
+    assert a.equals(b) and pq.ParquetFile(tmp_path / "many" / "terminals.parquet"
+                                          ).num_row_groups > 5

@@ -105,19 +105,27 @@ def write_decision_instants(folder: Path, iv: DecisionIntervals, ids: list[str],
             }, schema=DECISION_INSTANTS))
 
 
-def _pieces(iv: DecisionIntervals, cell: np.ndarray, runs, n_instants: int):
-    """The decision intervals cut where a moving terminal changes cell: (interval row, first,
-    end, cell) of each piece.  ``runs`` (``sim.shards.CellRuns``): the moving terminals'
-    runs of one cell; every other terminal stays in ``cell[terminal]``."""
+#: terminals whose intervals are cut into pieces at once (bounds the cells table's memory)
+CELL_TERMINALS = 1 << 16
+
+
+def _pieces(iv: DecisionIntervals, rows: slice, cell: np.ndarray, runs, n_instants: int):
+    """The decision intervals ``rows`` cut where a moving terminal changes cell: (interval row,
+    first, end, cell) of each piece.  ``runs`` (``sim.shards.CellRuns``, the same terminals):
+    the moving terminals' runs of one cell; every other terminal stays in
+    ``cell[terminal]``."""
     t_n = np.int64(n_instants)
-    iv_key = iv.terminal.astype(np.int64) * t_n + iv.first
+    term_iv = iv.terminal[rows].astype(np.int64)
+    first_iv = iv.first[rows]
+    index = np.arange(rows.start, rows.stop)
     if runs is None or not len(runs.terminal):
-        return np.arange(len(iv)), iv.first, iv.end, np.asarray(cell, np.uint64)[iv.terminal]
+        return index, first_iv, iv.end[rows], np.asarray(cell, np.uint64)[term_iv]
+    iv_key = term_iv * t_n + first_iv
     run_key = runs.terminal * t_n + runs.first
     start = np.union1d(iv_key, run_key)
     term = start // t_n
-    end = np.minimum(np.append(start[1:], np.int64(iv.n_terminals) * t_n), (term + 1) * t_n)
-    row = np.searchsorted(iv_key, start, side="right") - 1
+    end = np.minimum(np.append(start[1:], (term[-1] + 1) * t_n), (term + 1) * t_n)
+    row = index[np.searchsorted(iv_key, start, side="right") - 1]
     piece_cell = np.asarray(cell, np.uint64)[term]
     moving = np.isin(term, runs.terminal)
     r = np.searchsorted(run_key, start[moving], side="right") - 1
@@ -130,40 +138,58 @@ def write_cells(folder: Path, iv: DecisionIntervals, cell: np.ndarray, labels: l
     """Terminal-instants per (time bin of ``bin_instants`` instants, res-5 cell, user class);
     ordered by bin, cell, class.  Each interval is cut at the bins' edges, and where a moving
     terminal changes cell (``runs``, ``sim.shards.CellRuns``); ``terminals`` counts the
-    terminals with instants in the bin, cell and class."""
+    terminals with instants in the bin, cell and class.  Counted :data:`CELL_TERMINALS`
+    terminals at a time (every figure adds up over disjoint terminals)."""
     classes = sorted({lab or "" for lab in labels})
     cls = np.searchsorted(classes, np.array([lab or "" for lab in labels]))
-    row0, first, end, piece_cell = _pieces(iv, cell, runs, len(time_ns))
-    cells, cell_of = np.unique(piece_cell, return_inverse=True)
-    cell_of = cell_of.ravel().astype(np.int64)
+    cell = np.asarray(cell, np.uint64)
+    run_cells = runs.cell if runs is not None else np.zeros(0, np.uint64)
+    cells = np.unique(np.concatenate([cell, run_cells]))
     n_groups = len(cells) * len(classes)
-    term0 = iv.terminal[row0].astype(np.int64)
-    group0 = cell_of * len(classes) + cls[term0]  # per piece
-    # cut the pieces at bin edges: one per (piece, bin it touches)
-    b0 = first // bin_instants
-    b1 = (end - 1) // bin_instants
-    reps = (b1 - b0 + 1).astype(np.int64)
-    piece = np.repeat(np.arange(len(row0)), reps)
-    nth = np.arange(len(piece)) - np.repeat(np.cumsum(reps) - reps, reps)
-    piece_bin = b0[piece] + nth
-    lo = np.maximum(first[piece], piece_bin * bin_instants)
-    hi = np.minimum(end[piece], (piece_bin + 1) * bin_instants)
-    weight = (hi - lo).astype(np.int64)
-    row = row0[piece]
     n_bins = (len(time_ns) + bin_instants - 1) // bin_instants
-    key = piece_bin * n_groups + group0[piece]
     size = n_bins * n_groups
+    names_out = ["terminal_instants", "allowed", "denied", *REASON_COLUMNS]
+    columns = {name: np.zeros(size, np.int64) for name in names_out}
+    terminals = np.zeros(size, np.int64)
+    k = iv.n_terminals
+    for a in range(0, max(k, 1), CELL_TERMINALS):
+        b = min(a + CELL_TERMINALS, k)
+        i0, i1 = np.searchsorted(iv.terminal, [a, b])
+        block_runs = None
+        if runs is not None and len(runs.terminal):
+            r0, r1 = np.searchsorted(runs.terminal, [a, b])
+            block_runs = type(runs)(runs.terminal[r0:r1], runs.first[r0:r1],
+                                    runs.cell[r0:r1])
+        row0, first, end, piece_cell = _pieces(iv, slice(int(i0), int(i1)), cell, block_runs,
+                                               len(time_ns))
+        if not len(row0):
+            continue
+        term0 = iv.terminal[row0].astype(np.int64)
+        group0 = np.searchsorted(cells, piece_cell) * len(classes) + cls[term0]
+        # cut the pieces at bin edges: one per (piece, bin it touches)
+        b0 = first // bin_instants
+        b1 = (end - 1) // bin_instants
+        reps = (b1 - b0 + 1).astype(np.int64)
+        piece = np.repeat(np.arange(len(row0)), reps)
+        nth = np.arange(len(piece)) - np.repeat(np.cumsum(reps) - reps, reps)
+        piece_bin = b0[piece] + nth
+        lo = np.maximum(first[piece], piece_bin * bin_instants)
+        hi = np.minimum(end[piece], (piece_bin + 1) * bin_instants)
+        weight = (hi - lo).astype(np.int64)
+        row = row0[piece]
+        key = piece_bin * n_groups + group0[piece]
 
-    def total(mask=None) -> np.ndarray:
-        w = weight if mask is None else weight * mask
-        return np.bincount(key, weights=w, minlength=size).astype(np.int64)
+        def total(mask=None, key=key, weight=weight) -> np.ndarray:
+            w = weight if mask is None else weight * mask
+            return np.bincount(key, weights=w, minlength=size).astype(np.int64)
 
-    present = np.unique(key * np.int64(iv.n_terminals) + term0[piece]) // iv.n_terminals
-    terminals = np.bincount(present, minlength=size)
-    columns = {"terminal_instants": total(), "allowed": total(iv.allowed[row]),
-               "denied": total(~iv.allowed[row])}
-    for name, r in zip(REASON_COLUMNS, Reason, strict=True):
-        columns[name] = total((iv.reasons[row] & np.uint32(r)) != 0)
+        present = np.unique(key * np.int64(k) + term0[piece]) // k
+        terminals += np.bincount(present, minlength=size)
+        columns["terminal_instants"] += total()
+        columns["allowed"] += total(iv.allowed[row])
+        columns["denied"] += total(~iv.allowed[row])
+        for name, r in zip(REASON_COLUMNS, Reason, strict=True):
+            columns[name] += total((iv.reasons[row] & np.uint32(r)) != 0)
     g = np.tile(np.arange(n_groups), n_bins)
     keep = terminals > 0
     names = np.array([h3.int_to_str(int(c)) for c in cells], dtype=object)

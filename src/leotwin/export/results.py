@@ -75,6 +75,10 @@ def write_coverage(folder: Path, parts: list[dict]) -> None:
     write_parquet(table, folder / "coverage.parquet")
 
 
+#: terminals per row group of ``terminals.parquet`` (bounds the rows' Python objects)
+TERMINAL_ROWS = 1 << 17
+
+
 def write_terminals(folder: Path, terminals: list, speed_kmh: np.ndarray,
                     allowed_fraction: np.ndarray, deactivations: list[dict], sites=None,
                     movers=None) -> None:
@@ -83,10 +87,10 @@ def write_terminals(folder: Path, terminals: list, speed_kmh: np.ndarray,
     start — and ``cell``, ``terminal`` or ``moving``); ``movers``: the moving terminals
     (``ground.motion.Movers``: each one's ``motion``, the others' ``fixed``)."""
     import h3
+    import pyarrow.parquet as pq
 
     deact = {d["terminal"]: d for d in deactivations}
     k = len(terminals)
-    cells = ([h3.int_to_str(int(c)) for c in sites.cell] if sites is not None else [None] * k)
     geometry = (np.where(sites.per_cell, "cell", "terminal").astype(object) if sites is not None
                 else np.full(k, None, dtype=object))
     motion = np.full(k, "fixed", dtype=object)
@@ -94,18 +98,25 @@ def write_terminals(folder: Path, terminals: list, speed_kmh: np.ndarray,
         motion[movers.terminals] = movers.kinds
         if sites is not None:
             geometry[movers.terminals] = "moving"
-    _write(folder, "terminals", {
-        "terminal_id": [t.id for t in terminals], "account": [t.account for t in terminals],
-        "plan": [t.plan for t in terminals],
-        "home_country": [t.home_country for t in terminals],
-        "actual_user": [t.actual_user for t in terminals],
-        "whitelisted": [",".join(t.whitelisted) for t in terminals],
-        "lat_deg": [t.lat for t in terminals], "lon_deg": [t.lon for t in terminals],
-        "speed_kmh": speed_kmh, "allowed_fraction": allowed_fraction,
-        "deactivated_at": [deact[t.id]["effective_ns"] if t.id in deact else None
-                           for t in terminals],
-        "h3_cell": cells, "geometry": geometry.tolist(), "motion": motion.tolist(),
-    }, TERMINALS)
+    with open(folder / "terminals.parquet", "wb") as sink, \
+            pq.ParquetWriter(sink, TERMINALS) as writer:  # a row group at a time
+        for a in range(0, max(k, 1), TERMINAL_ROWS):
+            part, sl = terminals[a:a + TERMINAL_ROWS], slice(a, a + TERMINAL_ROWS)
+            cells = ([h3.int_to_str(int(c)) for c in sites.cell[sl]] if sites is not None
+                     else [None] * len(part))
+            writer.write_table(pa.table({
+                "terminal_id": [t.id for t in part], "account": [t.account for t in part],
+                "plan": [t.plan for t in part],
+                "home_country": [t.home_country for t in part],
+                "actual_user": [t.actual_user for t in part],
+                "whitelisted": [",".join(t.whitelisted) for t in part],
+                "lat_deg": [t.lat for t in part], "lon_deg": [t.lon for t in part],
+                "speed_kmh": speed_kmh[sl], "allowed_fraction": allowed_fraction[sl],
+                "deactivated_at": [deact[t.id]["effective_ns"] if t.id in deact else None
+                                   for t in part],
+                "h3_cell": cells, "geometry": geometry[sl].tolist(),
+                "motion": motion[sl].tolist(),
+            }, schema=TERMINALS))
 
 
 class RttRows:

@@ -173,9 +173,9 @@ def _serve(sky: SiteSky, r_now: np.ndarray, dense: bool, near: np.ndarray | None
     return best >= 0, reach
 
 
-#: mover × instant positions computed at once in a chunk (bounds the temporaries to ~50 MiB
+#: mover × instant positions computed at once in a chunk (bounds the temporaries to ~12 MiB
 #: whatever the number of moving terminals)
-MOVER_ELEMENTS = 1 << 21
+MOVER_ELEMENTS = 1 << 19
 
 
 class _MovingPlaces:

@@ -26,7 +26,7 @@ from leotwin.policy.engine import PolicyEngine
 from leotwin.policy.run import place_condition
 
 #: mover × instant positions computed at once (bounds the temporaries)
-MOVER_ELEMENTS = 1 << 21
+MOVER_ELEMENTS = 1 << 19
 
 
 @dataclass

@@ -34,8 +34,9 @@ from leotwin.sim.sites import CELL_RES
 #: terminals per shard of the stateful pass (a fixed number, so the shards — and with them
 #: the results — never depend on the workers)
 SHARD_TERMINALS = 8192
-#: instants of moving terminals' positions computed at once
-BLOCK_INSTANTS = 256
+#: instants of positions computed at once: at most this many mover × instant elements (and
+#: at most 256 instants)
+MOVER_ELEMENTS = 1 << 19
 
 
 @dataclass
@@ -106,8 +107,9 @@ def decide_shard(bounds: tuple[int, int], plan: ShardPlan | None = None) -> Shar
     runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     last = np.zeros(len(cols), np.uint64)
     recorder = IntervalRecorder(b - a, np.arange(a, b, dtype=np.int64))
-    for t0 in range(0, len(plan.time_ns), BLOCK_INSTANTS):
-        block = plan.time_ns[t0:t0 + BLOCK_INSTANTS]
+    per = max(1, min(256, MOVER_ELEMENTS // max(1, len(cols))))
+    for t0 in range(0, len(plan.time_ns), per):
+        block = plan.time_ns[t0:t0 + per]
         if len(cols):
             assert movers is not None
             m_lat, m_lon, m_alt, m_speed = movers.at(block)
