@@ -21,7 +21,7 @@ import numpy as np
 from leotwin.errors import InputError
 from leotwin.geodesy import MEAN_EARTH_RADIUS_KM
 from leotwin.io.text import csv_rows, read_text, unique_header
-from leotwin.timegrid.grid import NS_PER_S, parse_time
+from leotwin.timegrid.grid import parse_time
 
 DEFAULT_TERMINAL_MASK_DEG = 25.0
 DEFAULT_GATEWAY_MASK_DEG = 25.0
@@ -258,35 +258,15 @@ class Track:
                              "the one before: waypoints must be in strictly increasing time",
                              field="time")
 
-    def _units(self) -> np.ndarray:
-        lat, lon = np.radians(self.lat_deg), np.radians(self.lon_deg)
-        return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], -1)
-
     def at(self, time_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(lat, lon, alt km, speed km/h) at the given UTC instants."""
-        t = np.asarray(time_ns, dtype=np.int64)
-        u = self._units()
-        if len(self.time_ns) == 1:
-            n = t.shape
-            return (np.full(n, self.lat_deg[0]), np.full(n, self.lon_deg[0]),
-                    np.full(n, self.alt_km[0]), np.zeros(n))
-        k = np.clip(np.searchsorted(self.time_ns, t, side="right") - 1, 0, len(self.time_ns) - 2)
-        t0, t1 = self.time_ns[k], self.time_ns[k + 1]
-        f = np.clip((t - t0) / (t1 - t0), 0.0, 1.0)
-        a, b = u[k], u[k + 1]
-        omega = np.arccos(np.clip((a * b).sum(-1), -1.0, 1.0))  # central angle of the leg
-        so = np.sin(omega)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            wa = np.where(so > 1e-12, np.sin((1 - f) * omega) / so, 1 - f)
-            wb = np.where(so > 1e-12, np.sin(f * omega) / so, f)
-        p = wa[:, None] * a + wb[:, None] * b
-        lat = np.degrees(np.arctan2(p[:, 2], np.hypot(p[:, 0], p[:, 1])))
-        lon = np.degrees(np.arctan2(p[:, 1], p[:, 0]))
-        alt = self.alt_km[k] + f * (self.alt_km[k + 1] - self.alt_km[k])
-        hours = (t1 - t0) / (3600 * NS_PER_S)
-        speed = omega * MEAN_EARTH_RADIUS_KM / hours
-        moving = (t >= self.time_ns[0]) & (t < self.time_ns[-1])
-        return lat, lon, alt, np.where(moving, speed, 0.0)
+        """(lat, lon, alt km, speed km/h) at the given UTC instants (``ground.motion``: great
+        circles at constant speed between waypoints)."""
+        from leotwin.ground.motion import PathGroup
+
+        group = PathGroup(np.zeros(1, np.int64), self.time_ns, self.lat_deg[None],
+                          self.lon_deg[None], self.alt_km[None])
+        lat, lon, alt, speed = group.at(np.atleast_1d(np.asarray(time_ns, np.int64)))
+        return lat[:, 0], lon[:, 0], alt[:, 0], speed[:, 0]
 
 
 def load_tracks_csv(path: str | Path) -> list[Track]:
