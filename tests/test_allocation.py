@@ -12,7 +12,8 @@ from leotwin.traffic.allocation import allocate
 
 def network_instance(rng):
     """Cells → satellites → gateways (and now and then a shared laser): terminals of random
-    tiers and demands, one flow per terminal."""
+    tiers and demands, one flow per terminal; a cell's and a satellite's capacities are
+    spectrum (MHz), used at 1/spectral efficiency of the cell per Mbps."""
     n_cells, n_sats, n_gw = rng.integers(1, 5), rng.integers(1, 4), rng.integers(1, 3)
     sat_of_cell = rng.integers(0, n_sats, n_cells)
     gw_of_sat = rng.integers(0, n_gw, n_sats)
@@ -20,35 +21,41 @@ def network_instance(rng):
     n_res = n_cells + n_sats + n_gw + 1
     cap = np.concatenate([rng.uniform(20, 400, n_cells), rng.uniform(30, 600, n_sats),
                           rng.uniform(50, 800, n_gw), rng.uniform(20, 300, 1)])
-    rows = []
+    rows, coef = [], []
     tiers, demand = [], []
+    se = rng.uniform(1.0, 5.11, n_cells)
     for c in range(n_cells):
         for _ in range(rng.integers(1, 4)):
             s = sat_of_cell[c]
             r = [c, n_cells + s, n_cells + n_sats + gw_of_sat[s]]
+            a = [1 / se[c], 1 / se[c], 1.0]
             if laser[s]:
                 r.append(n_res - 1)
+                a.append(1.0)
             rows.append(r)
+            coef.append(a)
             tiers.append(rng.integers(0, 3))
             demand.append(rng.choice([rng.uniform(1, 50), rng.uniform(50, 500), 0.0],
                                      p=[0.45, 0.5, 0.05]))
-    return _csr(rows, n_res), cap, np.array(demand), np.array(tiers)
+    return _csr(rows, n_res, coef), cap, np.array(demand), np.array(tiers)
 
 
 def random_instance(rng):
     """Arbitrary routes: each flow crosses a random subset of the resources."""
     n_flows, n_res = rng.integers(1, 9), rng.integers(1, 6)
     rows = [list(np.flatnonzero(rng.random(n_res) < 0.5)) for _ in range(n_flows)]
+    coef = [list(rng.uniform(0.1, 3.0, len(r))) for r in rows]
     cap = rng.uniform(1, 300, n_res)
     cap[rng.random(n_res) < 0.1] = 0.0
-    return (_csr(rows, n_res), cap, rng.uniform(0, 200, n_flows),
+    return (_csr(rows, n_res, coef), cap, rng.uniform(0, 200, n_flows),
             rng.integers(0, 3, n_flows))
 
 
-def _csr(rows, n_res):
+def _csr(rows, n_res, coef=None):
     indptr = np.cumsum([0] + [len(r) for r in rows])
     idx = np.array([i for r in rows for i in r], dtype=np.int64)
-    return csr_matrix((np.ones(len(idx)), idx, indptr), shape=(len(rows), n_res))
+    data = np.ones(len(idx)) if coef is None else np.array([a for c in coef for a in c])
+    return csr_matrix((data, idx, indptr), shape=(len(rows), n_res))
 
 
 def lp_lexicographic(route, cap, demand, tier):
@@ -136,7 +143,7 @@ def test_properties_on_larger_instances():
         n_flows, n_res = 400, 60
         k = rng.integers(1, 5, n_flows)
         rows = [list(rng.choice(n_res, size=m, replace=False)) for m in k]
-        route = _csr(rows, n_res)
+        route = _csr(rows, n_res, [list(rng.uniform(0.2, 1.0, len(r))) for r in rows])
         cap = rng.uniform(10, 2000, n_res)
         demand = rng.exponential(40, n_flows)
         tier = rng.integers(0, 4, n_flows)

@@ -2,7 +2,9 @@
 
 A **flow** is a group of terminals with the same tier, the same demand per terminal and the same
 route (the list of resources it crosses: its cell's beams, its satellite, the lasers, the feeder
-link and the gateway).  Each resource has a capacity (Mbps).  The allocation is
+link and the gateway).  Each resource has a capacity in its own unit, and each flow uses
+``a_fr`` of it per Mbps (1 for Mbps resources such as a laser; 1/spectral efficiency, MHz per
+Mbps, for the spectrum of a beam or a satellite).  The allocation is
 
 * **strict priority between tiers**: tier 0 is served first on the whole capacity, tier 1 on
   what tier 0 left, and so on (Starlink's Priority > Standard > Roam > Residential Lite order,
@@ -13,7 +15,7 @@ link and the gateway).  Each resource has a capacity (Mbps).  The allocation is
 
 Progressive filling raises every unfrozen rate together until a resource saturates or a demand
 is met.  It is computed here one **water level** per resource: the level λ_r solving
-Σ_f w_f·min(d_f, λ) = residual_r over the unfrozen flows on r (sorted demands, prefix sums).
+Σ_f a_fr·w_f·min(d_f, λ) = residual_r over the unfrozen flows on r (sorted demands, prefix sums).
 Levels only rise as flows freeze elsewhere (freezing a flow at min(d, λ*) with λ* ≤ λ_r
 removes at most what it would have taken at λ_r), so any resource whose level is the lowest
 among the resources of all its flows saturates at exactly that level in the sequential
@@ -55,10 +57,12 @@ def allocate(route: csr_matrix, capacity: np.ndarray, demand: np.ndarray, tier: 
              weight: np.ndarray | None = None) -> Allocation:
     """Strict-priority, max-min fair rates (module docstring).
 
-    ``route``: (F, R) CSR, nonzero where flow f crosses resource r; ``capacity``: (R,) Mbps;
+    ``route``: (F, R) CSR, a_fr > 0 where flow f crosses resource r (units of r per Mbps);
+    ``capacity``: (R,) in each resource's unit;
     ``demand``: (F,) Mbps per terminal; ``tier``: (F,) int, 0 the highest priority;
     ``weight``: (F,) terminals per flow (1 each by default)."""
     route = csr_matrix(route)
+    route.sum_duplicates()
     n_flows, n_res = route.shape
     capacity = np.asarray(capacity, np.float64)
     demand = np.maximum(np.asarray(demand, np.float64), 0.0)
@@ -73,14 +77,18 @@ def allocate(route: csr_matrix, capacity: np.ndarray, demand: np.ndarray, tier: 
     # the (flow, resource) pairs of every route, by flow
     pair_flow = np.repeat(np.arange(n_flows), np.diff(route.indptr))
     pair_res = route.indices.astype(np.int64)
+    pair_a = route.data.astype(np.float64)
+    if np.any(pair_a <= 0):
+        raise ValueError("route coefficients must be positive")
     for t in np.unique(tier):
         active = (tier == t) & (demand > 0) & (weight > 0)
-        _fill(active, pair_flow, pair_res, demand, weight, residual, rate, level, bottleneck)
-    used = np.bincount(pair_res, weights=(rate * weight)[pair_flow], minlength=n_res)
+        _fill(active, pair_flow, pair_res, pair_a, demand, weight, residual, rate, level, bottleneck)
+    used = np.bincount(pair_res, weights=pair_a * (rate * weight)[pair_flow], minlength=n_res)
     return Allocation(rate=rate, used=used, level=level, bottleneck=bottleneck)
 
 
-def _fill(active: np.ndarray, pair_flow: np.ndarray, pair_res: np.ndarray, demand: np.ndarray,
+def _fill(active: np.ndarray, pair_flow: np.ndarray, pair_res: np.ndarray, pair_a: np.ndarray,
+          demand: np.ndarray,
           weight: np.ndarray, residual: np.ndarray, rate: np.ndarray, level: np.ndarray,
           bottleneck: np.ndarray) -> None:
     """Progressive filling of one tier's ``active`` flows on ``residual`` (updated in place)."""
@@ -88,8 +96,8 @@ def _fill(active: np.ndarray, pair_flow: np.ndarray, pair_res: np.ndarray, deman
     n_res = len(residual)
     while active.any():
         on = active[pair_flow]
-        pf, pr = pair_flow[on], pair_res[on]
-        lam = water_levels(pr, demand[pf], weight[pf], residual, n_res)
+        pf, pr, pa = pair_flow[on], pair_res[on], pair_a[on]
+        lam = water_levels(pr, demand[pf], pa * weight[pf], residual, n_res)
         # each flow's lowest resource level (inf: no resource limits it)
         mu = np.full(len(active), np.inf)
         np.minimum.at(mu, pf, lam[pr])
@@ -112,7 +120,7 @@ def _fill(active: np.ndarray, pair_flow: np.ndarray, pair_res: np.ndarray, deman
         np.minimum.at(best, pf[sel], pr[sel])
         bottleneck[hit] = best[hit]
         frozen = done | hit
-        take = np.bincount(pr, weights=np.where(frozen[pf], (rate * weight)[pf], 0.0),
+        take = np.bincount(pr, weights=np.where(frozen[pf], pa * (rate * weight)[pf], 0.0),
                            minlength=n_res)
         residual -= take
         np.maximum(residual, 0.0, out=residual)
@@ -122,7 +130,7 @@ def _fill(active: np.ndarray, pair_flow: np.ndarray, pair_res: np.ndarray, deman
 def water_levels(res: np.ndarray, demand: np.ndarray, weight: np.ndarray,
                  residual: np.ndarray, n_res: int) -> np.ndarray:
     """(R,) per resource the level λ with Σ w·min(d, λ) = residual over its (flow) pairs
-    (``res``, ``demand``, ``weight`` per pair); ``inf`` where the demands all fit (or no flow
+    (``res``, ``demand``, ``weight`` per pair: terminals × units per Mbps); ``inf`` where the demands all fit (or no flow
     uses it).  Vectorised over all resources: pairs sorted by (resource, demand), prefix sums
     within each resource."""
     out = np.full(n_res, np.inf)
