@@ -22,6 +22,7 @@ from leotwin.cli.policy import app as _policy_app
 from leotwin.cli.policy import policy_app as _policy_group
 from leotwin.cli.scenarios import app as _scenario_app
 from leotwin.cli.scenarios import scenarios_app as _scenarios_group
+from leotwin.cli.traffic import app as _traffic_app
 from leotwin.errors import InputError
 from leotwin.io.atomic import write_problem
 from leotwin.io.text import control_character
@@ -34,7 +35,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-for sub in (_orbits_app, _ground_app, _network_app, _policy_app, _scenario_app,
+for sub in (_orbits_app, _ground_app, _network_app, _traffic_app, _policy_app, _scenario_app,
             _controlplane_app):
     for command in sub.registered_commands:
         app.registered_commands.append(command)

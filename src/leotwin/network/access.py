@@ -172,6 +172,16 @@ class AccessNetwork:
         # node numbering: satellites, terminals, gateways, PoPs
         self._t0, self._g0, self._p0 = self.n, self.n + self.t, self.n + self.t + self.g
 
+    @property
+    def first_gateway_node(self) -> int:
+        """The graph node of gateway 0 (gateway g is this + g; PoPs follow the gateways)."""
+        return self._g0
+
+    @property
+    def first_pop_node(self) -> int:
+        """The graph node of PoP 0 (PoP p is this + p)."""
+        return self._p0
+
     def for_terminals(self, terminals: GroundSites) -> AccessNetwork:
         """The same satellites, ISLs, gateways and PoPs for other terminals (nearest PoPs, no
         serving satellite yet).  With as many terminals as this one, :meth:`core_edges` of

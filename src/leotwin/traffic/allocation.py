@@ -82,7 +82,8 @@ def allocate(route: csr_matrix, capacity: np.ndarray, demand: np.ndarray, tier: 
         raise ValueError("route coefficients must be positive")
     for t in np.unique(tier):
         active = (tier == t) & (demand > 0) & (weight > 0)
-        _fill(active, pair_flow, pair_res, pair_a, demand, weight, residual, rate, level, bottleneck)
+        _fill(active, pair_flow, pair_res, pair_a, demand, weight, residual, rate, level,
+              bottleneck)
     used = np.bincount(pair_res, weights=pair_a * (rate * weight)[pair_flow], minlength=n_res)
     return Allocation(rate=rate, used=used, level=level, bottleneck=bottleneck)
 
@@ -130,9 +131,9 @@ def _fill(active: np.ndarray, pair_flow: np.ndarray, pair_res: np.ndarray, pair_
 def water_levels(res: np.ndarray, demand: np.ndarray, weight: np.ndarray,
                  residual: np.ndarray, n_res: int) -> np.ndarray:
     """(R,) per resource the level λ with Σ w·min(d, λ) = residual over its (flow) pairs
-    (``res``, ``demand``, ``weight`` per pair: terminals × units per Mbps); ``inf`` where the demands all fit (or no flow
-    uses it).  Vectorised over all resources: pairs sorted by (resource, demand), prefix sums
-    within each resource."""
+    (``res``, ``demand``, ``weight`` per pair: terminals × units per Mbps); ``inf`` where the
+    demands all fit (or no flow uses it).  Vectorised over all resources: pairs sorted by
+    (resource, demand), prefix sums within each resource."""
     out = np.full(n_res, np.inf)
     if not len(res):
         return out

@@ -1,0 +1,250 @@
+"""Capacity at one instant: sites' serving satellites, the resources their traffic crosses, and
+the tiered allocation of the terminals' demands to them.
+
+For every *site* (an H3 service cell, or a terminal of its own: ``sim.sites``) the serving
+satellite is the one the run's assignment rule picks (``links.sky``), and its path to the
+site's PoP is the shortest one over the instant's ISLs, feeder links and fibre
+(``network.access.pop_tree``).  Its traffic crosses, in this order (``traffic.supply``):
+
+* ``cell``: the beams the site's cell receives from that satellite, min(max channels, beams) ×
+  channel;
+* ``satellite``: the satellite's total user capacity, shared by every cell it serves;
+* ``laser``: each ISL on the path, one resource per direction;
+* ``gateway``: the gateway's feeder links, pooled: the satellites it tracks at this instant (at
+  most its antennas, ``network.access``) × ``feeder_gbps`` — traffic arriving over the lasers
+  may land on any of them (an approximation: a shortest path names one, but the gateway's
+  satellites are one laser hop apart and the operator spreads the load).
+
+Cell and satellite resources are counted in Mbps at the satellite's best spectral efficiency;
+a site whose link runs at efficiency η (``traffic.link``) uses best/η of them per Mbps.  The
+downlink and the uplink are allocated separately (lasers the other way round).  Sites with no
+satellite in view or no path get nothing.
+
+The **available** rate of a flow is what one of its terminals would measure in a speed test:
+min(peak × η/best, its rate + the headroom of its path) — a terminal's peak is a share of one
+user channel, which carries η/best of its best rate on a link at efficiency η — where the
+headroom of a resource is what the flow's tier and the tiers above it leave (lower tiers
+yield), and a flow held at a saturated resource gets at least that resource's water level (its
+fair share).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+
+from leotwin.links.sky import SiteSky
+from leotwin.network.access import AccessNetwork
+from leotwin.traffic.allocation import allocate
+from leotwin.traffic.assign import balance
+from leotwin.traffic.link import ZENITH_SNR_DB, spectral_efficiency
+from leotwin.traffic.supply import Supply
+
+KINDS = ("cell", "satellite", "laser", "gateway")
+_SHIFT = np.int64(1) << np.int64(44)
+
+
+@dataclass
+class Users:
+    """The terminals of the sites as flows: one per (site, tier, demand) group."""
+
+    site: np.ndarray  # (F,) site index
+    tier: np.ndarray  # (F,) 0 = the highest priority
+    weight: np.ndarray  # (F,) terminals in the flow
+    down_mbps: np.ndarray  # (F,) demand per terminal at this instant
+    up_mbps: np.ndarray
+    peak_mbps: np.ndarray  # (F,) a speed test's demand
+    peak_up_mbps: np.ndarray
+
+
+@dataclass
+class Direction:
+    """One direction's allocation: per flow and per site."""
+
+    rate: np.ndarray  # (F,) Mbps per terminal
+    available: np.ndarray  # (F,) Mbps a speed test would get
+    supply: np.ndarray  # (S,) Mbps the site's cell can receive (at its link efficiency)
+    demand: np.ndarray  # (S, K) Mbps asked, by tier
+    allocated: np.ndarray  # (S, K) Mbps carried, by tier
+    bottleneck: np.ndarray  # (S,) index into KINDS of what limits the site; −1 none
+
+
+@dataclass
+class Instant:
+    serving: np.ndarray  # (S,) satellite, −1 none
+    served: np.ndarray  # (S,) bool: in view and a path to the PoP
+    efficiency: np.ndarray  # (S,) b/s/Hz of the site's link
+    down: Direction
+    up: Direction
+
+
+def instant_capacity(r_now: np.ndarray, sky: SiteSky, access: AccessNetwork, supply: Supply,
+                     users: Users, tiers: int, *, dense: bool | None = None,
+                     zenith_snr_db: float = ZENITH_SNR_DB, balanced: bool = True) -> Instant:
+    """The allocation at the instant of ITRF positions ``r_now`` (N, 3) km (module
+    docstring); ``tiers``: the number of tiers reported per site; ``balanced``: overloaded
+    satellites shed sites to others in view (``traffic.assign``)."""
+    n = len(r_now)
+    core = access.core_edges(r_now)
+    pops = np.unique(sky.site_pop)
+    trees = {int(p): access.pop_tree(core, int(p)) for p in pops}
+    dense = sky.dense(n) if dense is None else dense
+    near = sky.near(r_now[:, None])[:, 0] if dense else None
+    to_pop = ({p: t[0] for p, t in trees.items()} if access.rule == "least-latency" else None)
+    serving = sky.best(r_now, dense, to_pop, near)
+    s = sky.m
+    best = supply.spectral_efficiency()
+    si, gi, el, rng = sky.index.pairs(r_now)
+    if balanced and len(si):
+        site_demand = np.bincount(users.site, weights=users.weight * users.down_mbps,
+                                  minlength=s)
+        cost = best[si] / spectral_efficiency(rng, best[si], zenith_snr_db)
+        serving = balance(serving, si, gi, el, site_demand, cost,
+                          supply.satellite_mbps("down"))
+    rows, kinds, keys_up = _paths(serving, sky.site_pop, trees, n, access)
+    served = np.zeros(s, bool)
+    served[np.unique(rows[kinds == KINDS.index("gateway")])] = True
+    # satellites each gateway tracks now (its antenna-limited feeder links)
+    c_rows, c_cols, _ = core
+    g0 = access.first_gateway_node
+    feed = (c_rows < n) & (c_cols >= g0) & (c_cols < access.first_pop_node)
+    tracked = np.bincount(c_cols[feed] - g0, minlength=access.g)
+    slant = np.full(s, np.inf)
+    ok = serving >= 0
+    slant[ok] = np.linalg.norm(r_now[serving[ok]] - sky.index.site_ecef[ok], axis=1)
+    eff = np.zeros(s)
+    eff[ok] = spectral_efficiency(slant[ok], best[serving[ok]], zenith_snr_db)
+    out = {}
+    for direction in ("down", "up"):
+        out[direction] = _direction(direction, rows, kinds, keys_up, serving, served, eff, best,
+                                    supply, tracked, users, tiers, s)
+    return Instant(serving, served, eff, out["down"], out["up"])
+
+
+def _paths(serving: np.ndarray, site_pop: np.ndarray, trees: dict, n: int,
+           access: AccessNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each site's resources as (site, kind, key) rows; keys in the uplink direction, a site
+    without a path to its PoP lists none."""
+    g0, p0 = access.first_gateway_node, access.first_pop_node
+    site_l, kind_l, key_l = [], [], []
+    for p, (_dist, pred) in trees.items():
+        sites = np.flatnonzero((site_pop == p) & (serving >= 0))
+        cur = serving[sites]
+        hops_s, hops_k, hops_v = [], [], []
+        alive = np.ones(len(sites), bool)
+        reached = np.zeros(len(sites), bool)
+        for _ in range(n + 1):
+            if not alive.any():
+                break
+            idx = np.flatnonzero(alive)
+            nxt = pred[cur[idx]]
+            dead = nxt < 0
+            alive[idx[dead]] = False
+            idx, nxt = idx[~dead], nxt[~dead]
+            isl = nxt < n
+            a, b = cur[idx[isl]], nxt[isl]
+            hops_s.append(idx[isl])
+            hops_k.append(np.full(isl.sum(), 2))
+            hops_v.append(a * n + b)
+            gw = (nxt >= g0) & (nxt < p0)
+            hops_s.append(idx[gw])
+            hops_k.append(np.full(gw.sum(), 3))
+            hops_v.append(nxt[gw] - g0)
+            reached[idx[gw]] = True
+            alive[idx[gw]] = False
+            alive[idx[~isl & ~gw]] = False  # a terminal node: not a path for a site
+            cur[idx[isl]] = b
+        ok = reached
+        if not ok.any():
+            continue
+        hs = np.concatenate(hops_s) if hops_s else np.zeros(0, np.int64)
+        hk = np.concatenate(hops_k) if hops_k else np.zeros(0, np.int64)
+        hv = np.concatenate(hops_v) if hops_v else np.zeros(0, np.int64)
+        keep = ok[hs]
+        good = np.flatnonzero(ok)
+        site_l += [sites[good], sites[good], sites[hs[keep]]]
+        kind_l += [np.zeros(len(good), np.int64), np.ones(len(good), np.int64), hk[keep]]
+        key_l += [sites[good], serving[sites[good]], hv[keep]]
+    if not site_l:
+        z = np.zeros(0, np.int64)
+        return z, z, z
+    return (np.concatenate(site_l).astype(np.int64), np.concatenate(kind_l).astype(np.int64),
+            np.concatenate(key_l).astype(np.int64))
+
+
+def _direction(direction: str, rows: np.ndarray, kinds: np.ndarray, keys_up: np.ndarray,
+               serving: np.ndarray, served: np.ndarray, eff: np.ndarray, best: np.ndarray,
+               supply: Supply, tracked: np.ndarray, users: Users, tiers: int, s: int
+               ) -> Direction:
+    n = len(best)
+    keys = keys_up.copy()
+    laser = kinds == 2
+    if direction == "down":  # the traffic crosses each laser the other way
+        a, b = keys[laser] // n, keys[laser] % n
+        keys[laser] = b * n + a
+    code = kinds * _SHIFT + keys
+    uniq, res = np.unique(code, return_inverse=True)
+    res = res.ravel()
+    u_kind, u_key = uniq // _SHIFT, uniq % _SHIFT
+    cap = np.empty(len(uniq))
+    cell_mbps, sat_mbps = supply.cell_mbps(direction), supply.satellite_mbps(direction)
+    sel = u_kind == 0
+    cap[sel] = cell_mbps[serving[u_key[sel]]]
+    sel = u_kind == 1
+    cap[sel] = sat_mbps[u_key[sel]]
+    cap[u_kind == 2] = supply.isl_gbps * 1000.0
+    sel = u_kind == 3
+    cap[sel] = tracked[u_key[sel]] * supply.feeder_gbps * 1000.0
+    # per site its resources (CSR), spectrum resources at best/η per Mbps
+    coef = np.ones(len(rows))
+    spectrum = kinds <= 1
+    with np.errstate(divide="ignore"):
+        coef[spectrum] = best[serving[rows[spectrum]]] / eff[rows[spectrum]]
+    order = np.argsort(rows, kind="stable")
+    site_route = csr_matrix((coef[order], res[order],
+                             np.r_[0, np.cumsum(np.bincount(rows, minlength=s))]),
+                            shape=(s, len(uniq)))
+    f_site = users.site
+    route = site_route[f_site]
+    demand = users.down_mbps if direction == "down" else users.up_mbps
+    peak = users.peak_mbps if direction == "down" else users.peak_up_mbps
+    demand = np.where(served[f_site], demand, 0.0)
+    alloc = allocate(route, cap, demand, users.tier, users.weight)
+    rate = alloc.rate
+    # headroom per flow: capacity its tier and the ones above leave, per unit, on its path
+    pair_flow = np.repeat(np.arange(len(f_site)), np.diff(route.indptr))
+    pair_res, pair_a = route.indices, route.data
+    used_upto = np.zeros((tiers + 1, len(uniq)))
+    w_rate = alloc.rate * users.weight
+    for k in range(tiers + 1):
+        mine = users.tier[pair_flow] <= k if k < tiers else np.ones(len(pair_flow), bool)
+        used_upto[k] = np.bincount(pair_res[mine], weights=(pair_a * w_rate[pair_flow])[mine],
+                                   minlength=len(uniq))
+    tier_c = np.minimum(users.tier, tiers)
+    room = np.maximum(cap[pair_res] - used_upto[tier_c[pair_flow], pair_res], 0.0) / pair_a
+    head = np.full(len(f_site), np.inf)
+    np.minimum.at(head, pair_flow, room)
+    # a terminal's peak holds at the best efficiency; its link's efficiency scales it
+    peak = peak * np.where(served[f_site], eff[f_site] / best[np.maximum(serving[f_site], 0)],
+                           0.0)
+    fair = np.where(np.isfinite(alloc.level), alloc.level, 0.0)
+    available = np.where(served[f_site], np.minimum(peak, np.maximum(rate + head, fair)), 0.0)
+    available = np.where(np.isfinite(available), available, peak)
+    # per site
+    site_supply = np.zeros(s)
+    cell_rows = kinds == 0
+    site_supply[rows[cell_rows]] = cap[res[cell_rows]] / coef[cell_rows]
+    site_supply[~served] = 0.0
+    dem = np.zeros((s, tiers))
+    got = np.zeros((s, tiers))
+    np.add.at(dem, (f_site, tier_c.clip(0, tiers - 1)), demand * users.weight)
+    np.add.at(got, (f_site, tier_c.clip(0, tiers - 1)), w_rate)
+    neck = np.full(s, -1, np.int64)
+    limited = alloc.bottleneck >= 0
+    kind_of_res = u_kind.astype(np.int64)
+    # a site's bottleneck: that of its flows held back (the highest tier's first)
+    order_f = np.flatnonzero(limited)[np.argsort(-users.tier[limited], kind="stable")]
+    neck[f_site[order_f]] = kind_of_res[alloc.bottleneck[order_f]]
+    return Direction(rate, available, site_supply, dem, got, neck)
