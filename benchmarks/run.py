@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from capacity import calibration
 from cells import cells
 from common import best_of, machine
 from inputs import preflight, validation
@@ -284,7 +285,7 @@ def fidelity(quick: bool) -> None:
 BENCHMARKS = {"propagation": propagation, "coverage": coverage, "visibility": visibility,
               "routing": routing, "fidelity": fidelity, "decisions": decisions,
               "scenario": scenario, "validation": validation, "preflight": preflight,
-              "cells": cells, "scale": scale}
+              "cells": cells, "scale": scale, "calibration": calibration}
 #: run only when named (too long for the default set)
 ON_REQUEST = {"million": million, "world": world}
 

@@ -211,3 +211,41 @@ def test_one_instant_against_an_independent_rebuild(instant, ground):
     np.testing.assert_allclose(out.down.allocated.sum(axis=1),
                                np.bincount(f_site, weights=out.down.rate * weight))
     np.testing.assert_allclose(out.down.demand.sum(axis=1), np.bincount(f_site, down * weight))
+
+
+def test_gateway_spreading_keeps_paths_real_and_loads_within_room(instant):
+    """With feeders too thin for the traffic of one gateway, sites move to other gateways:
+    every path is still a chain of this instant's links from the serving satellite to its
+    gateway, no gateway within its capacity is pushed over it, and the overload shrinks."""
+    from leotwin.traffic.paths import site_hops, spread_gateways
+
+    r, sky, access, _lat, _lon = instant
+    n, g0, p0 = len(r), access.first_gateway_node, access.first_pop_node
+    core = access.core_edges(r)
+    rows, cols, _ = core
+    edges = set(zip(rows.tolist(), cols.tolist(), strict=True))
+    serving = sky.best(r, False)
+    trees = {int(p): access.pop_tree(core, int(p)) for p in np.unique(sky.site_pop)}
+    before = site_hops(serving, sky.site_pop, trees, n, g0, p0)
+    demand = np.full(sky.m, 1000.0)
+    feed = (rows < n) & (cols >= g0) & (cols < p0)
+    cap = np.bincount(cols[feed] - g0, minlength=access.g) * 900.0
+    after = spread_gateways(before, serving, sky.site_pop, demand, cap, core, n, g0, p0,
+                            access.pop_tree)
+
+    def loads(h):
+        via = h.gateway >= 0
+        return np.bincount(h.gateway[via], weights=demand[via], minlength=access.g)
+
+    lb, la = loads(before), loads(after)
+    assert (after.gateway != before.gateway).any()  # something moved
+    assert np.all((la <= cap + 1e-6) | (la <= lb + 1e-6))
+    assert np.maximum(la - cap, 0).sum() < np.maximum(lb - cap, 0).sum()
+    for c in range(sky.m):
+        lasers = after.key[(after.site == c) & (after.kind == 2)]
+        node = int(serving[c])
+        for key in lasers.tolist():  # in path order, each a link of this instant
+            a, b = divmod(key, n)
+            assert a == node and (a, b) in edges
+            node = b
+        assert (node, g0 + int(after.gateway[c])) in edges

@@ -43,6 +43,9 @@ class Study:
     available_up: np.ndarray
     weight: np.ndarray  # (F,) terminals per flow
     busy: np.ndarray  # (T, F) bool: the flow's cell is in its busy hour
+    factor: np.ndarray  # (T, F) share of the peak the link reaches (η/best)
+    ceiling_down: np.ndarray  # (T, F) Mbps the network would give a speed test
+    ceiling_up: np.ndarray
 
 
 def run_study(lat: np.ndarray, lon: np.ndarray, grid: TimeGrid, *,
@@ -81,6 +84,7 @@ def run_study(lat: np.ndarray, lon: np.ndarray, grid: TimeGrid, *,
     n_t = len(time_ns)
     f = len(flow_site)
     avail_d, avail_u = np.zeros((n_t, f)), np.zeros((n_t, f))
+    factor_t, ceil_d, ceil_u = np.zeros((n_t, f)), np.zeros((n_t, f)), np.zeros((n_t, f))
     rows: dict[str, list] = {name: [] for name in COLUMNS}
     per = max(1, STATES // max(1, len(sats)))
     dense = sky.dense(len(sats))
@@ -95,6 +99,7 @@ def run_study(lat: np.ndarray, lon: np.ndarray, grid: TimeGrid, *,
             out = instant_capacity(r[:, i], sky, access, supply, users, 4, dense=dense,
                                    zenith_snr_db=zenith_snr_db)
             avail_d[t], avail_u[t] = out.down.available, out.up.available
+            factor_t[t], ceil_d[t], ceil_u[t] = out.down.factor, out.down.ceiling, out.up.ceiling
             supply_d = out.down.supply
             rows["time_ns"].append(np.full(s, time_ns[t], np.int64))
             rows["cell"].append(cells)
@@ -113,7 +118,8 @@ def run_study(lat: np.ndarray, lon: np.ndarray, grid: TimeGrid, *,
             rows["allocated_up_mbps"].append(out.up.allocated.sum(axis=1))
             rows["busy_hour"].append(busy_site[:, t])
     table = {k_: np.concatenate(v) for k_, v in rows.items()}
-    return Study(table, avail_d, avail_u, weight, busy_site[flow_site].T)
+    return Study(table, avail_d, avail_u, weight, busy_site[flow_site].T, factor_t, ceil_d,
+                 ceil_u)
 
 
 def summary(study: Study) -> dict:

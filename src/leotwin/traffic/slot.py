@@ -40,6 +40,7 @@ from leotwin.network.access import AccessNetwork
 from leotwin.traffic.allocation import allocate
 from leotwin.traffic.assign import balance
 from leotwin.traffic.link import ZENITH_SNR_DB, spectral_efficiency
+from leotwin.traffic.paths import site_hops, spread_gateways
 from leotwin.traffic.supply import Supply
 
 KINDS = ("cell", "satellite", "laser", "gateway")
@@ -69,6 +70,8 @@ class Direction:
     demand: np.ndarray  # (S, K) Mbps asked, by tier
     allocated: np.ndarray  # (S, K) Mbps carried, by tier
     bottleneck: np.ndarray  # (S,) index into KINDS of what limits the site; −1 none
+    factor: np.ndarray  # (F,) η/best of the flow's link: the share of its peak it can reach
+    ceiling: np.ndarray  # (F,) Mbps the network would give a speed test (inf: unlimited)
 
 
 @dataclass
@@ -82,10 +85,13 @@ class Instant:
 
 def instant_capacity(r_now: np.ndarray, sky: SiteSky, access: AccessNetwork, supply: Supply,
                      users: Users, tiers: int, *, dense: bool | None = None,
-                     zenith_snr_db: float = ZENITH_SNR_DB, balanced: bool = True) -> Instant:
+                     zenith_snr_db: float = ZENITH_SNR_DB, balanced: bool = True,
+                     cell_key: np.ndarray | None = None) -> Instant:
     """The allocation at the instant of ITRF positions ``r_now`` (N, 3) km (module
     docstring); ``tiers``: the number of tiers reported per site; ``balanced``: overloaded
-    satellites shed sites to others in view (``traffic.assign``)."""
+    satellites shed sites to others in view (``traffic.assign``); ``cell_key``: (S,) the
+    service cell of each site as a small integer (sites of one cell share its beams; default:
+    a cell each)."""
     n = len(r_now)
     core = access.core_edges(r_now)
     pops = np.unique(sky.site_pop)
@@ -97,20 +103,28 @@ def instant_capacity(r_now: np.ndarray, sky: SiteSky, access: AccessNetwork, sup
     s = sky.m
     best = supply.spectral_efficiency()
     si, gi, el, rng = sky.index.pairs(r_now)
+    site_demand = np.bincount(users.site, weights=users.weight * users.down_mbps, minlength=s)
     if balanced and len(si):
-        site_demand = np.bincount(users.site, weights=users.weight * users.down_mbps,
-                                  minlength=s)
         cost = best[si] / spectral_efficiency(rng, best[si], zenith_snr_db)
         serving = balance(serving, si, gi, el, site_demand, cost,
                           supply.satellite_mbps("down"))
-    rows, kinds, keys_up = _paths(serving, sky.site_pop, trees, n, access)
-    served = np.zeros(s, bool)
-    served[np.unique(rows[kinds == KINDS.index("gateway")])] = True
     # satellites each gateway tracks now (its antenna-limited feeder links)
     c_rows, c_cols, _ = core
-    g0 = access.first_gateway_node
-    feed = (c_rows < n) & (c_cols >= g0) & (c_cols < access.first_pop_node)
+    g0, p0 = access.first_gateway_node, access.first_pop_node
+    feed = (c_rows < n) & (c_cols >= g0) & (c_cols < p0)
     tracked = np.bincount(c_cols[feed] - g0, minlength=access.g)
+    hops = site_hops(serving, sky.site_pop, trees, n, g0, p0)
+    if balanced:
+        hops = spread_gateways(hops, serving, sky.site_pop, site_demand,
+                               tracked * supply.feeder_gbps * 1000.0, core, n, g0, p0,
+                               access.pop_tree)
+    served = hops.gateway >= 0
+    cell = np.arange(s) if cell_key is None else np.asarray(cell_key, np.int64)
+    on = np.flatnonzero(served)
+    rows = np.concatenate([on, on, hops.site]).astype(np.int64)
+    kinds = np.concatenate([np.zeros(len(on), np.int64), np.ones(len(on), np.int64),
+                            hops.kind]).astype(np.int64)
+    keys_up = np.concatenate([cell[on], serving[on], hops.key]).astype(np.int64)
     slant = np.full(s, np.inf)
     ok = serving >= 0
     slant[ok] = np.linalg.norm(r_now[serving[ok]] - sky.index.site_ecef[ok], axis=1)
@@ -121,57 +135,6 @@ def instant_capacity(r_now: np.ndarray, sky: SiteSky, access: AccessNetwork, sup
         out[direction] = _direction(direction, rows, kinds, keys_up, serving, served, eff, best,
                                     supply, tracked, users, tiers, s)
     return Instant(serving, served, eff, out["down"], out["up"])
-
-
-def _paths(serving: np.ndarray, site_pop: np.ndarray, trees: dict, n: int,
-           access: AccessNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each site's resources as (site, kind, key) rows; keys in the uplink direction, a site
-    without a path to its PoP lists none."""
-    g0, p0 = access.first_gateway_node, access.first_pop_node
-    site_l, kind_l, key_l = [], [], []
-    for p, (_dist, pred) in trees.items():
-        sites = np.flatnonzero((site_pop == p) & (serving >= 0))
-        cur = serving[sites]
-        hops_s, hops_k, hops_v = [], [], []
-        alive = np.ones(len(sites), bool)
-        reached = np.zeros(len(sites), bool)
-        for _ in range(n + 1):
-            if not alive.any():
-                break
-            idx = np.flatnonzero(alive)
-            nxt = pred[cur[idx]]
-            dead = nxt < 0
-            alive[idx[dead]] = False
-            idx, nxt = idx[~dead], nxt[~dead]
-            isl = nxt < n
-            a, b = cur[idx[isl]], nxt[isl]
-            hops_s.append(idx[isl])
-            hops_k.append(np.full(isl.sum(), 2))
-            hops_v.append(a * n + b)
-            gw = (nxt >= g0) & (nxt < p0)
-            hops_s.append(idx[gw])
-            hops_k.append(np.full(gw.sum(), 3))
-            hops_v.append(nxt[gw] - g0)
-            reached[idx[gw]] = True
-            alive[idx[gw]] = False
-            alive[idx[~isl & ~gw]] = False  # a terminal node: not a path for a site
-            cur[idx[isl]] = b
-        ok = reached
-        if not ok.any():
-            continue
-        hs = np.concatenate(hops_s) if hops_s else np.zeros(0, np.int64)
-        hk = np.concatenate(hops_k) if hops_k else np.zeros(0, np.int64)
-        hv = np.concatenate(hops_v) if hops_v else np.zeros(0, np.int64)
-        keep = ok[hs]
-        good = np.flatnonzero(ok)
-        site_l += [sites[good], sites[good], sites[hs[keep]]]
-        kind_l += [np.zeros(len(good), np.int64), np.ones(len(good), np.int64), hk[keep]]
-        key_l += [sites[good], serving[sites[good]], hv[keep]]
-    if not site_l:
-        z = np.zeros(0, np.int64)
-        return z, z, z
-    return (np.concatenate(site_l).astype(np.int64), np.concatenate(kind_l).astype(np.int64),
-            np.concatenate(key_l).astype(np.int64))
 
 
 def _direction(direction: str, rows: np.ndarray, kinds: np.ndarray, keys_up: np.ndarray,
@@ -190,8 +153,9 @@ def _direction(direction: str, rows: np.ndarray, kinds: np.ndarray, keys_up: np.
     u_kind, u_key = uniq // _SHIFT, uniq % _SHIFT
     cap = np.empty(len(uniq))
     cell_mbps, sat_mbps = supply.cell_mbps(direction), supply.satellite_mbps(direction)
-    sel = u_kind == 0
-    cap[sel] = cell_mbps[serving[u_key[sel]]]
+    # a cell's beams: the most its (first) site's serving satellite gives one cell
+    cell_rows = np.flatnonzero(kinds == 0)
+    cap[res[cell_rows[::-1]]] = cell_mbps[serving[rows[cell_rows[::-1]]]]
     sel = u_kind == 1
     cap[sel] = sat_mbps[u_key[sel]]
     cap[u_kind == 2] = supply.isl_gbps * 1000.0
@@ -227,11 +191,10 @@ def _direction(direction: str, rows: np.ndarray, kinds: np.ndarray, keys_up: np.
     head = np.full(len(f_site), np.inf)
     np.minimum.at(head, pair_flow, room)
     # a terminal's peak holds at the best efficiency; its link's efficiency scales it
-    peak = peak * np.where(served[f_site], eff[f_site] / best[np.maximum(serving[f_site], 0)],
-                           0.0)
+    factor = np.where(served[f_site], eff[f_site] / best[np.maximum(serving[f_site], 0)], 0.0)
     fair = np.where(np.isfinite(alloc.level), alloc.level, 0.0)
-    available = np.where(served[f_site], np.minimum(peak, np.maximum(rate + head, fair)), 0.0)
-    available = np.where(np.isfinite(available), available, peak)
+    ceiling = np.where(served[f_site], np.maximum(rate + head, fair), 0.0)
+    available = np.minimum(peak * factor, ceiling)
     # per site
     site_supply = np.zeros(s)
     cell_rows = kinds == 0
@@ -247,4 +210,4 @@ def _direction(direction: str, rows: np.ndarray, kinds: np.ndarray, keys_up: np.
     # a site's bottleneck: that of its flows held back (the highest tier's first)
     order_f = np.flatnonzero(limited)[np.argsort(-users.tier[limited], kind="stable")]
     neck[f_site[order_f]] = kind_of_res[alloc.bottleneck[order_f]]
-    return Direction(rate, available, site_supply, dem, got, neck)
+    return Direction(rate, available, site_supply, dem, got, neck, factor, ceiling)
