@@ -42,7 +42,7 @@ def follow(sites: np.ndarray, start: np.ndarray, pred: np.ndarray, n: int, g0: i
     cur = np.asarray(start, np.int64).copy()
     gateway = np.full(len(cur), -1, np.int64)
     alive = np.ones(len(cur), bool)
-    hs, hk, hv = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    hs_l, hk_l, hv_l = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     for _ in range(n + 1):
         idx = np.flatnonzero(alive)
         if not len(idx):
@@ -51,12 +51,12 @@ def follow(sites: np.ndarray, start: np.ndarray, pred: np.ndarray, n: int, g0: i
         isl = (nxt >= 0) & (nxt < n)
         gw = (nxt >= g0) & (nxt < p0)
         alive[idx[~isl]] = False  # a gateway reached, or a dead end
-        hs.append(sites[idx[isl]])
-        hk.append(np.full(int(isl.sum()), LASER))
-        hv.append(cur[idx[isl]] * n + nxt[isl])
+        hs_l.append(sites[idx[isl]])
+        hk_l.append(np.full(int(isl.sum()), LASER))
+        hv_l.append(cur[idx[isl]] * n + nxt[isl])
         gateway[idx[gw]] = nxt[gw] - g0
         cur[idx[isl]] = nxt[isl]
-    hs, hk, hv = np.concatenate(hs), np.concatenate(hk), np.concatenate(hv)
+    hs, hk, hv = np.concatenate(hs_l), np.concatenate(hk_l), np.concatenate(hv_l)
     # a path counts only when it ends at a gateway
     keep = gateway[np.searchsorted(sites, hs)] >= 0 if len(hs) else np.zeros(0, bool)
     reached = gateway >= 0
@@ -72,7 +72,7 @@ def site_hops(serving: np.ndarray, site_pop: np.ndarray, trees: dict, n: int, g0
     s = len(serving)
     gateway = np.full(s, -1, np.int64)
     length = np.full(s, np.inf)
-    parts = [[], [], []]
+    parts: list[list[np.ndarray]] = [[], [], []]
     for p, (dist, pred) in trees.items():
         sites = np.flatnonzero((site_pop == p) & (serving >= 0))
         g, hs, hk, hv = follow(sites, serving[sites], pred, n, g0, p0)
