@@ -81,11 +81,12 @@ TERMINAL_ROWS = 1 << 17
 
 def write_terminals(folder: Path, terminals: list, speed_kmh: np.ndarray,
                     allowed_fraction: np.ndarray, deactivations: list[dict], sites=None,
-                    movers=None) -> None:
+                    movers=None, extra: tuple[pa.Schema, dict] | None = None) -> None:
     """``terminals``: the run's ``policy.schema.Terminal`` records; ``sites``: where their
     geometry was computed (``sim.sites.Sites``: each one's res-5 cell — a moving one's at the
     start — and ``cell``, ``terminal`` or ``moving``); ``movers``: the moving terminals
-    (``ground.motion.Movers``: each one's ``motion``, the others' ``fixed``)."""
+    (``ground.motion.Movers``: each one's ``motion``, the others' ``fixed``); ``extra``: more
+    columns (a schema, and a (K,) array per name: NaN is written as null)."""
     import h3
     import pyarrow.parquet as pq
 
@@ -98,8 +99,9 @@ def write_terminals(folder: Path, terminals: list, speed_kmh: np.ndarray,
         motion[movers.terminals] = movers.kinds
         if sites is not None:
             geometry[movers.terminals] = "moving"
+    schema = TERMINALS if extra is None else pa.schema([*TERMINALS, *extra[0]])
     with open(folder / "terminals.parquet", "wb") as sink, \
-            pq.ParquetWriter(sink, TERMINALS) as writer:  # a row group at a time
+            pq.ParquetWriter(sink, schema) as writer:  # a row group at a time
         for a in range(0, max(k, 1), TERMINAL_ROWS):
             part, sl = terminals[a:a + TERMINAL_ROWS], slice(a, a + TERMINAL_ROWS)
             cells = ([h3.int_to_str(int(c)) for c in sites.cell[sl]] if sites is not None
@@ -116,7 +118,10 @@ def write_terminals(folder: Path, terminals: list, speed_kmh: np.ndarray,
                                    for t in part],
                 "h3_cell": cells, "geometry": geometry[sl].tolist(),
                 "motion": motion[sl].tolist(),
-            }, schema=TERMINALS))
+                **({f.name: pa.array(extra[1][f.name][sl], f.type,
+                                     mask=np.isnan(extra[1][f.name][sl]))
+                    for f in extra[0]} if extra is not None else {}),
+            }, schema=schema))
 
 
 class RttRows:

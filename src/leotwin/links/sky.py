@@ -126,6 +126,45 @@ class SiteSky:
         out[gi[first]] = si[first]
         return out
 
+    def visible(self, sat: np.ndarray, dense: bool, near: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Every (satellite, site) pair above the site's mask at ITRF positions ``sat``
+        (N, 3): (sat index, site index, sin(elevation), slant range km), ordered by site, then
+        satellite — by the dense products over the ``near`` satellites when ``dense``, else the
+        KD-tree pairs of ``links.visibility``."""
+        if not dense and near is None and self.m > 1 and len(self.tiles()) > 1:
+            parts = []
+            for cols, tile in self.tiles():  # each by the dense method over its own reach
+                si, gi, sin_el, rng = tile.visible(sat, True, tile.near(sat[:, None])[:, 0])
+                parts.append((si, cols[gi], sin_el, rng))
+            si, gi, sin_el, rng = (np.concatenate(x) for x in zip(*parts, strict=True))
+            order = np.lexsort((si, gi))
+            return si[order], gi[order], sin_el[order], rng[order]
+        if not dense or near is None:
+            si, gi, el, rng = self.index.pairs(sat)
+            order = np.lexsort((si, gi))
+            return si[order], gi[order], np.sin(np.radians(el[order])), rng[order]
+        idx = np.flatnonzero(near)
+        s = sat[idx]
+        out: list[list[np.ndarray]] = [[], [], [], []]
+        block = max(1, BLOCK_ELEMENTS // max(1, len(idx)))
+        for a in range(0, self.m, block):
+            cols = slice(a, min(self.m, a + block))
+            up = s @ self.ut[:, cols]
+            up -= self.g_dot_u[cols]
+            r2 = s @ self.gt[:, cols]
+            r2 *= -2.0
+            r2 += (s * s).sum(axis=1)[:, None]
+            r2 += self.g2[cols]
+            k, g = np.nonzero(above_mask(up, r2, self.sin2[cols]).T)
+            rng = np.sqrt(r2.T[k, g])
+            out[0].append(idx[g])  # (k, g): site k of the block, satellite g of ``near``
+            out[1].append(a + k)
+            out[2].append(up.T[k, g] / rng)
+            out[3].append(rng)
+        si, gi, sin_el, rng = (np.concatenate(x) for x in out)
+        return si.astype(np.int64), gi.astype(np.int64), sin_el, rng
+
     def tiles(self) -> list[tuple[np.ndarray, SiteSky]]:
         """The sites by tile of :data:`TILE_DEG` (the site indices and a sky of their own)."""
         if self._tiles is None:

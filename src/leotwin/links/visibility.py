@@ -100,6 +100,11 @@ def visible_pairs_brute(sat_ecef: np.ndarray, site_ecef: np.ndarray, site_up: np
     return tuple(np.concatenate(x) if x else np.empty(0) for x in out)
 
 
+#: with more satellites than this many times the sites, the satellites are indexed instead
+#: (222 gateways, 9,448 satellites: 2.6 ms against 14 ms per instant)
+FEW_SITES_RATIO = 8
+
+
 class VisibilityIndex:
     """Static ground sites, indexed once; ``pairs(sat_ecef)`` per instant.
 
@@ -148,11 +153,23 @@ class VisibilityIndex:
         if m <= DIRECT_MAX_SITES:  # every pair: cheaper than one tree query per satellite
             return np.repeat(sat_idx, m), np.tile(np.arange(m, dtype=np.int64), len(sat_idx))
         units = sat_ecef[ok] / r[ok, None]
+        chord = self.cap_chord(float(r[ok].max()))
+        if m * FEW_SITES_RATIO < len(sat_idx):
+            # few sites (gateways): a tree of this instant's satellites, one query per site —
+            # the same pairs (the chord test is symmetric), then ordered by satellite
+            found = cKDTree(units).query_ball_point(self.site_ecef / self._radius[:, None],
+                                                    chord)
+            lengths = np.fromiter((len(x) for x in found), dtype=np.int64, count=m)
+            if lengths.sum() == 0:
+                return empty
+            si = sat_idx[np.concatenate([np.asarray(x, dtype=np.int64) for x in found if x])]
+            gi = np.repeat(np.arange(m, dtype=np.int64), lengths)
+            order = np.lexsort((gi, si))
+            return si[order], gi[order]
         # single-threaded on purpose: with workers=-1 scipy runs Python threads whose C target
         # can touch freed buffers when Ctrl-C interrupts the main thread (a segfault, seen in
         # tests); one thread costs ~35 % on this call, and runs parallelise across processes
-        found = self.tree.query_ball_point(units, self.cap_chord(float(r[ok].max())),
-                                           return_sorted=True)
+        found = self.tree.query_ball_point(units, chord, return_sorted=True)
         lengths = np.fromiter((len(x) for x in found), dtype=np.int64, count=len(found))
         if lengths.sum() == 0:
             return empty

@@ -193,6 +193,7 @@ def _check(loaded: LoadedScenario) -> None:
                              line=line_at(raw, (*where, "account")),
                              field=f"ground.populations.{k}.account")
     _check_motion(loaded)
+    _check_capacity(loaded, plans)
     ids = {t.id for t in s.terminals}
     for k, t in enumerate(s.terminals):
         if t.lat is None or t.lon is None:
@@ -233,3 +234,24 @@ def _check_motion(loaded: LoadedScenario) -> None:
                              "scenario)", source=src, line=line_at(raw, ("ground", "tracks")),
                              field="ground.tracks")
         load_tracks_csv(loaded.path(s.ground.tracks))
+
+
+def _check_capacity(loaded: LoadedScenario, plans) -> None:
+    """The capacity section names known satellite profiles and plans."""
+    from leotwin.traffic.supply import PROFILES
+
+    cap, src, raw = loaded.scenario.capacity, loaded.source, loaded.raw
+    if cap is None:
+        return
+    named = [(("capacity", "profile"), cap.profile)]
+    named += [(("capacity", "profiles_by_shell", k), v) for k, v in cap.profiles_by_shell.items()]
+    for where, name in named:
+        if name not in PROFILES:
+            raise InputError(f"unknown satellite profile '{name}': expected one of "
+                             f"{', '.join(PROFILES)}", source=src, line=line_at(raw, where),
+                             field=".".join(map(str, where)))
+    for name in cap.plans:
+        if name not in plans:
+            raise InputError(f"unknown plan '{name}'", source=src,
+                             line=line_at(raw, ("capacity", "plans", name)),
+                             field=f"capacity.plans.{name}")

@@ -7,7 +7,9 @@ A run has two passes, each a map over independent pieces on a backend (``sim.bac
    every site's serving satellite, satellite in view and path to its PoP (``sim.sites``: per
    H3 service cell or per terminal), and the routed terminals' RTTs;
 2. the **decisions**, in shards of terminals (``sim.shards``): policy decisions and detection
-   rules, which carry state from instant to instant, recorded as decision intervals.
+   rules, which carry state from instant to instant, recorded as decision intervals;
+3. with a ``capacity`` section, the **capacity**, in blocks of scheduler slots
+   (``sim.capacity``): who is allowed demands, and the supply is allocated by tier.
 
 The results directory is written under a temporary sibling name and renamed at the end
 (``io.atomic.atomic_directory``): an error or Ctrl-C leaves no partial directory, and an
@@ -34,6 +36,7 @@ from leotwin.policy.run import enforcement
 from leotwin.policy.vocabulary import STATUS_CODE, STATUSES
 from leotwin.sim.assemble import RunInputs, assemble, satellites_of, terminals_of
 from leotwin.sim.backends import BACKENDS, Backend, check_backend
+from leotwin.sim.capacity import capacity_block, capacity_plan, capacity_summary, merge_sums
 from leotwin.sim.chunks import CHUNK_STATES, compute_chunk
 from leotwin.sim.clusters import place_conditions
 from leotwin.sim.load import LoadedScenario
@@ -137,8 +140,11 @@ def _run(loaded: LoadedScenario, out: Path, estimate, backend: str, workers: int
             positions.close()
         clock["decide"] = time.perf_counter()
         intervals, deactivations, cell_runs = merge(results, k, grid.count)
+        capacity = _capacity(tmp, loaded, inputs, intervals, cell_runs, pool)
+        if capacity is not None:
+            clock["capacity"] = time.perf_counter()
         summary = _write_results(tmp, loaded, inputs, grid, tallies, intervals, deactivations,
-                                 cell_runs, rtt, backend, workers)
+                                 cell_runs, rtt, backend, workers, capacity)
         summary["seconds"] = round(time.perf_counter() - t_start, 2)
         marks = [t_start, *clock.values(), time.perf_counter()]
         summary["phase_seconds"] = {name: round(b - a, 2) for name, a, b in zip(
@@ -150,6 +156,29 @@ def _run(loaded: LoadedScenario, out: Path, estimate, backend: str, workers: int
 
             write_report(tmp)
     return summary
+
+
+def _capacity(tmp: Path, loaded: LoadedScenario, inputs: RunInputs,
+              intervals: DecisionIntervals, cell_runs: CellRuns, pool: Backend
+              ) -> dict | None:
+    """The capacity pass (3.): ``capacity.parquet`` written, the per-terminal sums."""
+    from leotwin.export.capacity import CapacityWriter
+
+    plan = capacity_plan(loaded, inputs, intervals, cell_runs)
+    if plan is None:
+        return None
+    writer = CapacityWriter(tmp, inputs.sats.ids)
+    blocks = []
+    try:
+        for block in pool.map(capacity_block, plan.bounds(), plan):
+            writer.add(block.rows)
+            block.rows = {}
+            blocks.append(block)
+    finally:
+        writer.close()
+    return {"plan": plan, "sums": merge_sums(blocks, len(inputs.terminals)),
+            "rows": writer.rows, "congested": writer.congested, "busy_rows": writer.busy_rows,
+            "busy_utilisation": writer.busy_utilisation}
 
 
 def peak_rss_mib() -> float:
@@ -169,8 +198,8 @@ def peak_rss_mib() -> float:
 
 def _write_results(tmp: Path, loaded: LoadedScenario, inputs: RunInputs, grid: TimeGrid,
                    tallies: list, intervals: DecisionIntervals, deactivations: list[dict],
-                   cell_runs: CellRuns, rtt: tables.RttRows, backend: str, workers: int
-                   ) -> dict:
+                   cell_runs: CellRuns, rtt: tables.RttRows, backend: str, workers: int,
+                   capacity: dict | None = None) -> dict:
     s = loaded.scenario
     steps = grid.count
     step_s = grid.step_ns / NS_PER_S
@@ -212,8 +241,13 @@ def _write_results(tmp: Path, loaded: LoadedScenario, inputs: RunInputs, grid: T
                              / grid.step_ns))
         decisions.write_cells(tmp, intervals, sites.cell, labels, grid.ns, every, cell_runs)
     allowed = intervals.per_terminal(intervals.allowed.astype(np.float64))
+    extra = None
+    if capacity is not None:
+        from leotwin.export.capacity import THROUGHPUT, throughput_columns
+
+        extra = (THROUGHPUT, throughput_columns(capacity["sums"]))
     tables.write_terminals(tmp, terminals, inputs.speeds, allowed / max(steps, 1),
-                           deactivations, sites, inputs.movers)
+                           deactivations, sites, inputs.movers, extra)
     rtt.write(tmp)
     # the scenario's log and its populations' registrations, as the engine folded them
     tables.write_policy_log(tmp, list(inputs.engine.doc.policy.log), deactivations)
@@ -243,4 +277,6 @@ def _write_results(tmp: Path, loaded: LoadedScenario, inputs: RunInputs, grid: T
                    "p95": float(np.nanpercentile(rtt_ms, 95)) if finite else None,
                    "terminals": list(s.network.rtt_terminals)},
         "refused_requests": [e.id for e in s.policy.log if e.decision == "refused"],
+        **({"capacity": capacity_summary(capacity, labels, extra[1])}
+           if capacity is not None and extra is not None else {}),
     }

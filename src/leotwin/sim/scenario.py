@@ -17,6 +17,9 @@ Sections (all but ``time`` and ``constellation`` optional):
                                         ``geometry`` (per cell or per terminal)
 ``regions``, ``terminals``, ``policy``  as in a policy file (``policy.schema``); a scenario's
                                         terminals may also give a ``motion``
+``capacity``                            supply, demand and allocation per scheduler slot
+                                        (``traffic``): satellite ``profile``, ground limits,
+                                        demand per plan; absent: no capacity pass
 ``outputs``                             ``positions`` (write the satellite positions table),
                                         ``report``, ``decisions`` (``intervals`` or also
                                         ``instants``), ``cells_every`` (time bin of cells)
@@ -178,6 +181,46 @@ class Outputs(Strict):
         return v
 
 
+class PlanCapacity(Strict):
+    """A plan's demand per terminal and tier (``traffic.demand.PlanDemand``)."""
+
+    down_mbps: float = Field(ge=0, le=10_000)
+    up_mbps: float = Field(ge=0, le=10_000)
+    peak_mbps: float = Field(gt=0, le=100_000)
+    peak_up_mbps: float = Field(gt=0, le=100_000)
+    tier: StrictInt = Field(ge=0, le=3)
+
+
+class Capacity(Strict):
+    """The capacity pass (``sim.capacity``); every field has a cited default
+    (``traffic.supply``, ``traffic.demand``, ``traffic.link``)."""
+
+    #: the instants allocated: every scheduler ``slot`` start, or every given duration
+    every: str = "slot"
+    #: satellite profile where the constellation's shells name none, and per shell name
+    profile: str = "v1.5"
+    profiles_by_shell: dict[str, str] = {}
+    max_channels_per_cell: StrictInt = Field(default=8, ge=1, le=64)
+    feeder_gbps: float = Field(default=25.6, gt=0, le=10_000)
+    isl_gbps: float = Field(default=100.0, gt=0, le=10_000)
+    zenith_snr_db: float = Field(default=16.0, ge=-10, le=40)
+    #: spread cells over satellites and gateways in view when one is overloaded
+    balance: bool = True
+    #: multiplies every demand (a what-if on the subscribers' use)
+    demand_scale: float = Field(default=1.0, ge=0, le=1000)
+    #: demand and tier per plan name, replacing the defaults of ``traffic.demand.PLANS``
+    plans: dict[str, PlanCapacity] = {}
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, v: str) -> str:
+        from leotwin.timegrid.grid import parse_duration
+
+        if v != "slot" and parse_duration(v, source="capacity.every") <= 0:
+            raise ValueError("expected slot, or a duration greater than zero such as 1m")
+        return v
+
+
 class Scenario(Strict):
     name: str
     description: str = ""
@@ -190,4 +233,5 @@ class Scenario(Strict):
     regions: dict[str, Zone] = {}
     terminals: list[ScenarioTerminal] = []
     policy: PolicySection = PolicySection()
+    capacity: Capacity | None = None
     outputs: Outputs = Outputs()

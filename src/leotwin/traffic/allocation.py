@@ -80,6 +80,12 @@ def allocate(route: csr_matrix, capacity: np.ndarray, demand: np.ndarray, tier: 
     pair_a = route.data.astype(np.float64)
     if np.any(pair_a <= 0):
         raise ValueError("route coefficients must be positive")
+    full = np.bincount(pair_res, weights=pair_a * (demand * weight)[pair_flow], minlength=n_res)
+    if np.all(full <= capacity * (1.0 - SATURATED)):  # every demand fits: served in full
+        rate = np.where(weight > 0, demand, 0.0)
+        return Allocation(rate=rate, used=np.bincount(
+            pair_res, weights=pair_a * (rate * weight)[pair_flow], minlength=n_res),
+            level=level, bottleneck=bottleneck)
     for t in np.unique(tier):
         active = (tier == t) & (demand > 0) & (weight > 0)
         _fill(active, pair_flow, pair_res, pair_a, demand, weight, residual, rate, level,

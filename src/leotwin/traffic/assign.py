@@ -33,7 +33,8 @@ def balance(first: np.ndarray, si: np.ndarray, gi: np.ndarray, el: np.ndarray,
     """(S,) each site's satellite after the repair (module docstring).
 
     ``first``: (S,) the rule's satellite (−1 none); (``si``, ``gi``, ``el``): the visible
-    (satellite, site, elevation deg) pairs; ``demand``: (S,) Mbps; ``cost``: per pair the
+    (satellite, site, elevation) pairs (elevation in degrees, or any measure increasing with
+    it, such as its sine); ``demand``: (S,) Mbps; ``cost``: per pair the
     satellite capacity a site's Mbps uses there (best/η); ``capacity``: (N,) Mbps."""
     serving = np.asarray(first, np.int64).copy()
     s, n = len(serving), len(capacity)

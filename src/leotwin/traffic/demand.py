@@ -6,9 +6,10 @@
   assumption of the model, of the order of fixed broadband's busy-hour average per subscriber
   (a few Mbps: ~600 GB a month is 1.9 Mbps on average, and the busy hour carries about twice
   the mean); nothing Starlink publishes gives it.
-* ``peak_mbps`` / ``peak_up_mbps``: the most one terminal can draw (a speed test's demand): the
-  Standard kit's order of magnitude, above the measured p80 of every country in
-  ``starlink-metrics`` (an assumption).
+* ``peak_mbps`` / ``peak_up_mbps``: what a speed test of one terminal reaches on a link at the
+  best spectral efficiency when the network is not what limits it: 270 / 36 Mbps, the one
+  global parameter (down and up) fitted on the calibration countries of Starlink's Dec 2025
+  metrics (``benchmarks/capacity.py``; fit, leave-out and result in ``benchmarks/RESULTS.md``).
 * ``tier``: the priority order of Starlink's plans (CAPACITY.md, 2025 plans and ToS): Priority
   (government, maritime and aviation are Priority data plans) 0 > Standard (Residential) 1 >
   Roam/Mobile 2 > Residential Lite 3 ("always deprioritised").
@@ -49,13 +50,14 @@ class PlanDemand:
 
 
 #: default demand and tier per plan (module docstring); plans not listed take ``residential``'s
+PEAK_MBPS, PEAK_UP_MBPS = 270.0, 36.0
 PLANS: dict[str, PlanDemand] = {
-    "government": PlanDemand(4.0, 0.6, 400.0, 60.0, 0),
-    "maritime": PlanDemand(4.0, 0.6, 400.0, 60.0, 0),
-    "aviation": PlanDemand(4.0, 0.6, 400.0, 60.0, 0),
-    "residential": PlanDemand(4.0, 0.6, 400.0, 60.0, 1),
-    "roam": PlanDemand(2.0, 0.3, 400.0, 60.0, 2),
-    "residential-lite": PlanDemand(4.0, 0.6, 400.0, 60.0, 3),
+    "government": PlanDemand(4.0, 0.6, PEAK_MBPS, PEAK_UP_MBPS, 0),
+    "maritime": PlanDemand(4.0, 0.6, PEAK_MBPS, PEAK_UP_MBPS, 0),
+    "aviation": PlanDemand(4.0, 0.6, PEAK_MBPS, PEAK_UP_MBPS, 0),
+    "residential": PlanDemand(4.0, 0.6, PEAK_MBPS, PEAK_UP_MBPS, 1),
+    "roam": PlanDemand(2.0, 0.3, PEAK_MBPS, PEAK_UP_MBPS, 2),
+    "residential-lite": PlanDemand(4.0, 0.6, PEAK_MBPS, PEAK_UP_MBPS, 3),
 }
 TIER_NAMES = ("priority", "standard", "roam", "lite")
 

@@ -102,9 +102,9 @@ def instant_capacity(r_now: np.ndarray, sky: SiteSky, access: AccessNetwork, sup
     serving = sky.best(r_now, dense, to_pop, near)
     s = sky.m
     best = supply.spectral_efficiency()
-    si, gi, el, rng = sky.index.pairs(r_now)
     site_demand = np.bincount(users.site, weights=users.weight * users.down_mbps, minlength=s)
-    if balanced and len(si):
+    if balanced and _overloaded(r_now, serving, sky, site_demand, best, supply, zenith_snr_db):
+        si, gi, el, rng = sky.visible(r_now, dense, near)
         cost = best[si] / spectral_efficiency(rng, best[si], zenith_snr_db)
         serving = balance(serving, si, gi, el, site_demand, cost,
                           supply.satellite_mbps("down"))
@@ -130,48 +130,75 @@ def instant_capacity(r_now: np.ndarray, sky: SiteSky, access: AccessNetwork, sup
     slant[ok] = np.linalg.norm(r_now[serving[ok]] - sky.index.site_ecef[ok], axis=1)
     eff = np.zeros(s)
     eff[ok] = spectral_efficiency(slant[ok], best[serving[ok]], zenith_snr_db)
-    out = {}
-    for direction in ("down", "up"):
-        out[direction] = _direction(direction, rows, kinds, keys_up, serving, served, eff, best,
-                                    supply, tracked, users, tiers, s)
+    res = _Resources(rows, kinds, keys_up, serving, eff, best, tracked, users, s)
+    out = {direction: _direction(direction, res, serving, served, eff, best, supply, users,
+                                 tiers, s) for direction in ("down", "up")}
     return Instant(serving, served, eff, out["down"], out["up"])
 
 
-def _direction(direction: str, rows: np.ndarray, kinds: np.ndarray, keys_up: np.ndarray,
-               serving: np.ndarray, served: np.ndarray, eff: np.ndarray, best: np.ndarray,
-               supply: Supply, tracked: np.ndarray, users: Users, tiers: int, s: int
-               ) -> Direction:
-    n = len(best)
-    keys = keys_up.copy()
-    laser = kinds == 2
-    if direction == "down":  # the traffic crosses each laser the other way
-        a, b = keys[laser] // n, keys[laser] % n
-        keys[laser] = b * n + a
-    code = kinds * _SHIFT + keys
-    uniq, res = np.unique(code, return_inverse=True)
-    res = res.ravel()
-    u_kind, u_key = uniq // _SHIFT, uniq % _SHIFT
-    cap = np.empty(len(uniq))
-    cell_mbps, sat_mbps = supply.cell_mbps(direction), supply.satellite_mbps(direction)
-    # a cell's beams: the most its (first) site's serving satellite gives one cell
-    cell_rows = np.flatnonzero(kinds == 0)
-    cap[res[cell_rows[::-1]]] = cell_mbps[serving[rows[cell_rows[::-1]]]]
-    sel = u_kind == 1
-    cap[sel] = sat_mbps[u_key[sel]]
-    cap[u_kind == 2] = supply.isl_gbps * 1000.0
-    sel = u_kind == 3
-    cap[sel] = tracked[u_key[sel]] * supply.feeder_gbps * 1000.0
-    # per site its resources (CSR), spectrum resources at best/η per Mbps
-    coef = np.ones(len(rows))
-    spectrum = kinds <= 1
-    with np.errstate(divide="ignore"):
-        coef[spectrum] = best[serving[rows[spectrum]]] / eff[rows[spectrum]]
-    order = np.argsort(rows, kind="stable")
-    site_route = csr_matrix((coef[order], res[order],
-                             np.r_[0, np.cumsum(np.bincount(rows, minlength=s))]),
-                            shape=(s, len(uniq)))
+def _overloaded(r_now: np.ndarray, serving: np.ndarray, sky: SiteSky, demand: np.ndarray,
+                best: np.ndarray, supply: Supply, zenith_snr_db: float) -> bool:
+    """Whether the rule's choice asks more of some satellite than its capacity (only then are
+    the sites spread: the pairs in view are the costly part)."""
+    on = np.flatnonzero((serving >= 0) & (demand > 0))
+    if not len(on):
+        return False
+    d = np.linalg.norm(r_now[serving[on]] - sky.index.site_ecef[on], axis=1)
+    use = demand[on] * best[serving[on]] / spectral_efficiency(d, best[serving[on]],
+                                                               zenith_snr_db)
+    load = np.bincount(serving[on], weights=use, minlength=len(best))
+    return bool(np.any(load > supply.satellite_mbps("down") * (1 + 1e-9)))
+
+
+class _Resources:
+    """The resources the sites' traffic crosses (as ``KINDS``) and each flow's route over
+    them: the same in both directions (a laser's two directions have equal capacities, so
+    the downlink, which crosses each laser the other way, shares resources as the uplink
+    does)."""
+
+    def __init__(self, rows, kinds, keys, serving, eff, best, tracked, users: Users, s: int):
+        # resource ids by kind: the cells, the satellites, the gateways, then the lasers used
+        n, g = len(best), len(tracked)
+        laser = kinds == 2
+        links, which = np.unique(keys[laser], return_inverse=True)
+        offset = np.array([0, s, s + n + g, s + n])  # by kind: cell, satellite, laser, gateway
+        self.res = offset[kinds] + keys
+        self.res[laser] = s + n + g + which.ravel()
+        self.kind = np.repeat(np.array([0, 1, 3, 2]), [s, n, g, len(links)])
+        self.key = np.r_[np.arange(s), np.arange(n), np.arange(g), links]
+        self.rows, self.kinds, self.serving, self.tracked = rows, kinds, serving, tracked
+        self.coef = np.ones(len(rows))
+        spectrum = kinds <= 1
+        with np.errstate(divide="ignore"):
+            self.coef[spectrum] = best[serving[rows[spectrum]]] / eff[rows[spectrum]]
+        order = np.argsort(rows, kind="stable")
+        site_route = csr_matrix((self.coef[order], self.res[order],
+                                 np.r_[0, np.cumsum(np.bincount(rows, minlength=s))]),
+                                shape=(s, len(self.key)))
+        self.route = site_route[users.site]
+
+    def capacity(self, direction: str, supply: Supply) -> np.ndarray:
+        """(R,) Mbps of each resource in ``direction`` (spectrum ones at best efficiency)."""
+        cap = np.zeros(len(self.kind))
+        cell_mbps, sat_mbps = supply.cell_mbps(direction), supply.satellite_mbps(direction)
+        # a cell's beams: the most its (first) site's serving satellite gives one cell
+        cell_rows = np.flatnonzero(self.kinds == 0)[::-1]
+        cap[self.res[cell_rows]] = cell_mbps[self.serving[self.rows[cell_rows]]]
+        sel = self.kind == 1
+        cap[sel] = sat_mbps[self.key[sel]]
+        cap[self.kind == 2] = supply.isl_gbps * 1000.0
+        sel = self.kind == 3
+        cap[sel] = self.tracked[self.key[sel]] * supply.feeder_gbps * 1000.0
+        return cap
+
+
+def _direction(direction: str, resources: _Resources, serving: np.ndarray,
+               served: np.ndarray, eff: np.ndarray, best: np.ndarray, supply: Supply,
+               users: Users, tiers: int, s: int) -> Direction:
+    cap = resources.capacity(direction, supply)
+    route, res, coef, kinds, rows = (resources.route, resources.res, resources.coef,
+                                     resources.kinds, resources.rows)
     f_site = users.site
-    route = site_route[f_site]
     demand = users.down_mbps if direction == "down" else users.up_mbps
     peak = users.peak_mbps if direction == "down" else users.peak_up_mbps
     demand = np.where(served[f_site], demand, 0.0)
@@ -180,16 +207,17 @@ def _direction(direction: str, rows: np.ndarray, kinds: np.ndarray, keys_up: np.
     # headroom per flow: capacity its tier and the ones above leave, per unit, on its path
     pair_flow = np.repeat(np.arange(len(f_site)), np.diff(route.indptr))
     pair_res, pair_a = route.indices, route.data
-    used_upto = np.zeros((tiers + 1, len(uniq)))
     w_rate = alloc.rate * users.weight
-    for k in range(tiers + 1):
-        mine = users.tier[pair_flow] <= k if k < tiers else np.ones(len(pair_flow), bool)
-        used_upto[k] = np.bincount(pair_res[mine], weights=(pair_a * w_rate[pair_flow])[mine],
-                                   minlength=len(uniq))
     tier_c = np.minimum(users.tier, tiers)
+    r_n = len(resources.kind)
+    used = np.bincount(tier_c[pair_flow] * r_n + pair_res, weights=pair_a * w_rate[pair_flow],
+                       minlength=(tiers + 1) * r_n).reshape(tiers + 1, r_n)
+    used_upto = np.cumsum(used, axis=0)  # row k: what tiers 0 … k carry on each resource
     room = np.maximum(cap[pair_res] - used_upto[tier_c[pair_flow], pair_res], 0.0) / pair_a
     head = np.full(len(f_site), np.inf)
-    np.minimum.at(head, pair_flow, room)
+    filled = np.flatnonzero(np.diff(route.indptr) > 0)  # pairs come by flow (CSR rows)
+    if len(filled):
+        head[filled] = np.minimum.reduceat(room, route.indptr[filled])
     # a terminal's peak holds at the best efficiency; its link's efficiency scales it
     factor = np.where(served[f_site], eff[f_site] / best[np.maximum(serving[f_site], 0)], 0.0)
     fair = np.where(np.isfinite(alloc.level), alloc.level, 0.0)
@@ -200,13 +228,13 @@ def _direction(direction: str, rows: np.ndarray, kinds: np.ndarray, keys_up: np.
     cell_rows = kinds == 0
     site_supply[rows[cell_rows]] = cap[res[cell_rows]] / coef[cell_rows]
     site_supply[~served] = 0.0
-    dem = np.zeros((s, tiers))
-    got = np.zeros((s, tiers))
-    np.add.at(dem, (f_site, tier_c.clip(0, tiers - 1)), demand * users.weight)
-    np.add.at(got, (f_site, tier_c.clip(0, tiers - 1)), w_rate)
+    slot_of = f_site * tiers + tier_c.clip(0, tiers - 1)
+    dem = np.bincount(slot_of, weights=demand * users.weight,
+                      minlength=s * tiers).reshape(s, tiers)
+    got = np.bincount(slot_of, weights=w_rate, minlength=s * tiers).reshape(s, tiers)
     neck = np.full(s, -1, np.int64)
     limited = alloc.bottleneck >= 0
-    kind_of_res = u_kind.astype(np.int64)
+    kind_of_res = resources.kind.astype(np.int64)
     # a site's bottleneck: that of its flows held back (the highest tier's first)
     order_f = np.flatnonzero(limited)[np.argsort(-users.tier[limited], kind="stable")]
     neck[f_site[order_f]] = kind_of_res[alloc.bottleneck[order_f]]
