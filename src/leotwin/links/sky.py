@@ -149,14 +149,14 @@ class SiteSky:
         out: list[list[np.ndarray]] = [[], [], [], []]
         block = max(1, BLOCK_ELEMENTS // max(1, len(idx)))
         for a in range(0, self.m, block):
-            cols = slice(a, min(self.m, a + block))
-            up = s @ self.ut[:, cols]
-            up -= self.g_dot_u[cols]
-            r2 = s @ self.gt[:, cols]
+            part = slice(a, min(self.m, a + block))
+            up = s @ self.ut[:, part]
+            up -= self.g_dot_u[part]
+            r2 = s @ self.gt[:, part]
             r2 *= -2.0
             r2 += (s * s).sum(axis=1)[:, None]
-            r2 += self.g2[cols]
-            k, g = np.nonzero(above_mask(up, r2, self.sin2[cols]).T)
+            r2 += self.g2[part]
+            k, g = np.nonzero(above_mask(up, r2, self.sin2[part]).T)
             rng = np.sqrt(r2.T[k, g])
             out[0].append(idx[g])  # (k, g): site k of the block, satellite g of ``near``
             out[1].append(a + k)

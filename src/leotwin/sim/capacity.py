@@ -289,7 +289,7 @@ def capacity_summary(capacity: dict, labels: list, columns: dict[str, np.ndarray
         return round(float(np.median(x[ok])), 3) if ok.any() else None
 
     everyone = np.ones(len(lab), bool)
-    by_class = {}
+    by_class: dict[str, dict] = {}
     for c in sorted(set(lab.tolist()) - {""}):
         sel = lab == c
         by_class[c] = {

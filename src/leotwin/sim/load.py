@@ -243,7 +243,7 @@ def _check_capacity(loaded: LoadedScenario, plans) -> None:
     cap, src, raw = loaded.scenario.capacity, loaded.source, loaded.raw
     if cap is None:
         return
-    named = [(("capacity", "profile"), cap.profile)]
+    named: list[tuple[tuple[str, ...], str]] = [(("capacity", "profile"), cap.profile)]
     named += [(("capacity", "profiles_by_shell", k), v) for k, v in cap.profiles_by_shell.items()]
     for where, name in named:
         if name not in PROFILES:
