@@ -122,3 +122,34 @@ def calibration(quick: bool) -> None:
         print(f"| {row['iso3']} | {sizes[i]:,} | {m:.0f} | {lo:.0f} / {mid:.0f} / {hi:.0f} | "
               f"{'yes' if lo <= m <= hi else 'no'} | {mu:.1f} | {ulo:.0f}–{uhi:.0f} | "
               f"{congested:.2%} | {seconds[i]:.1f} |")
+
+
+def overhead(quick: bool) -> None:
+    """ukraine-national with and without a capacity section, side by side (serial, the same
+    process): the capacity pass's share of the run time."""
+    import tempfile
+
+    from leotwin.sim.load import load_scenario
+    from leotwin.sim.runner import run_scenario
+    from leotwin.sim.scenario import Capacity
+
+    window = "30m" if quick else "24h"
+    out = {}
+    with tempfile.TemporaryDirectory(dir=Path(__file__).resolve().parent) as tmp:
+        for name in ("without", "with"):
+            loaded = load_scenario("ukraine-national").with_window(duration=window)
+            if name == "with":
+                loaded.scenario = loaded.scenario.model_copy(update={"capacity": Capacity()})
+            s = run_scenario(loaded, Path(tmp) / name, report=False)
+            out[name] = s
+            del s
+    a, b = out["without"], out["with"]
+    print(f"| ukraine-national {window} at 15 s | run s | capacity pass s | peak RSS MiB |")
+    print("|---|---|---|---|")
+    for name, s in out.items():
+        print(f"| {name} capacity | {s['seconds']:.1f} | "
+              f"{s['phase_seconds'].get('capacity', 0.0):.1f} | {s['peak_rss_mib']:.0f} |")
+    c = b["capacity"]
+    print(f"\ncapacity adds {b['seconds'] / a['seconds'] - 1:.0%} to the run "
+          f"({c['instants']:,} slots, {c['rows']:,} cell rows, "
+          f"{c['congested_cell_instants']:.2%} congested)")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from capacity import calibration
+from capacity import calibration, overhead
 from cells import cells
 from common import best_of, machine
 from inputs import preflight, validation
@@ -287,7 +287,7 @@ BENCHMARKS = {"propagation": propagation, "coverage": coverage, "visibility": vi
               "scenario": scenario, "validation": validation, "preflight": preflight,
               "cells": cells, "scale": scale, "calibration": calibration}
 #: run only when named (too long for the default set)
-ON_REQUEST = {"million": million, "world": world}
+ON_REQUEST = {"million": million, "world": world, "capacity-overhead": overhead}
 
 
 def main() -> None:

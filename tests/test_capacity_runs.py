@@ -156,3 +156,18 @@ def test_local_time_of_the_window():
     """The window of the small scenario is at night in Kyiv (01:40–02:20 EET)."""
     t = datetime(2026, 2, 9, 23, 40, tzinfo=UTC).astimezone(ZoneInfo("Europe/Kyiv"))
     assert (t.hour, t.minute) == (1, 40)
+
+
+def test_interval_walker_reads_what_at_reads():
+    """The pointer walk over decision rows gives at each instant what the search gives."""
+    from leotwin.policy.intervals import DecisionIntervals
+
+    rng = np.random.default_rng(5)
+    allowed = rng.random((60, 40)) < 0.6
+    allowed[:, :5] = allowed[:1, :5]  # some terminals never change
+    iv = DecisionIntervals.from_dense(allowed, np.zeros((60, 40), np.uint32))
+    walker = iv.walker()
+    for t in sorted(rng.choice(60, 25, replace=False).tolist()):
+        np.testing.assert_array_equal(walker.allowed(t), iv.at(t, t + 1)[0][0])
+    with pytest.raises(ValueError):
+        walker.allowed(0)

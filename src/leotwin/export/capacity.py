@@ -45,12 +45,21 @@ THROUGHPUT = pa.schema([
 ])
 
 
+_KIND_NAMES = pa.array(list(KINDS), pa.string())
+
+
+def _index(values: np.ndarray) -> pa.Array:
+    """Indices for ``take``, null where negative (no satellite, no bottleneck)."""
+    v = np.asarray(values, np.int64)
+    return pa.array(np.maximum(v, 0), mask=v < 0)
+
+
 class CapacityWriter:
     """Rows of ``capacity.parquet`` added a block at a time (a row group each)."""
 
     def __init__(self, folder: Path, sat_ids: list[str]):
         self.path = Path(folder) / "capacity.parquet"
-        self.sat_ids = np.array(sat_ids, dtype=object)
+        self.sat_names = pa.array(list(sat_ids), pa.string())
         self.writer = pq.ParquetWriter(self.path, CAPACITY)
         self.rows = 0
         self.congested = 0  # rows with a downlink bottleneck
@@ -65,16 +74,14 @@ class CapacityWriter:
             name = field.name
             if name == "time":
                 cols[name] = pa.array(rows["time_ns"], UTC_NS)
-            elif name == "h3_cell":
-                cols[name] = pa.array([h3.int_to_str(int(c)) for c in rows["cell"]], pa.string())
+            elif name == "h3_cell":  # a block repeats its cells: each named once
+                uniq, inverse = np.unique(rows["cell"], return_inverse=True)
+                names = pa.array([h3.int_to_str(int(c)) for c in uniq.tolist()], pa.string())
+                cols[name] = names.take(pa.array(inverse.ravel()))
             elif name == "serving_sat":
-                s = rows["serving"]
-                cols[name] = pa.array(np.where(s >= 0, self.sat_ids[np.maximum(s, 0)], None),
-                                      pa.string())
+                cols[name] = self.sat_names.take(_index(rows["serving"]))
             elif name.startswith("bottleneck_"):
-                k = rows[name]
-                cols[name] = pa.array([KINDS[x] if x >= 0 else None for x in k.tolist()],
-                                      pa.string())
+                cols[name] = _KIND_NAMES.take(_index(rows[name]))
             else:
                 cols[name] = pa.array(rows[name], field.type)
         self.writer.write_table(pa.table(cols, schema=CAPACITY))

@@ -183,6 +183,14 @@ class VisibilityIndex:
         si, gi = self.candidates(sat_ecef)
         return _exact(_columns(sat_ecef), self._site_xyz, self._up_xyz, self.sin_mask, si, gi)
 
+    def ranges(self, sat_ecef: np.ndarray, si: np.ndarray, gi: np.ndarray) -> np.ndarray:
+        """Slant range (km) of given (sat, site) pairs, by the very arithmetic of
+        :meth:`pairs` (the same bits)."""
+        sx, sy, sz = _columns(sat_ecef)
+        gx, gy, gz = self._site_xyz
+        rx, ry, rz = sx[si] - gx[gi], sy[si] - gy[gi], sz[si] - gz[gi]
+        return np.sqrt(rx * rx + ry * ry + rz * rz)
+
     def highest(self, sat_ecef: np.ndarray) -> np.ndarray:
         """The satellite each site sees highest, (M,) int64, −1 where none (ties: the lowest
         satellite index) — the ``highest-elevation`` assignment at a slot start

@@ -210,20 +210,34 @@ class AccessNetwork:
         pop_of[which] = nearest_pop(np.atleast_1d(lat_deg), np.atleast_1d(lon_deg), self.pops)
         self.pop_of = pop_of
 
-    def core_edges(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """ISLs (both ways), satellite → gateway (antenna-limited), gateway → PoP at the
-        instant of ITRF positions ``r`` (N, 3): (rows, cols, km) of the graph's edges."""
+    def live_links(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The links in service at the instant of ITRF positions ``r`` (N, 3), in a compact
+        form that :meth:`core_edges` takes back: (the feasible ISLs as packed bits over
+        ``isl_edges``, and the satellite → gateway links each gateway's antennas track — the
+        highest ones — as satellite and gateway indices).  A run's sky pass records them at
+        the slots its capacity pass allocates (``sim.capacity``)."""
         e = self.isl_edges
-        if len(e):
-            ok = feasible(r[e[:, 0]], r[e[:, 1]], self.grazing, None, EARTH_RADIUS_KM)
-            e = e[ok]
-        length = np.linalg.norm(r[e[:, 1]] - r[e[:, 0]], axis=1) if len(e) else np.empty(0)
-        si, gi, el, rng = self.gw_index.pairs(r)
+        ok = (feasible(r[e[:, 0]], r[e[:, 1]], self.grazing, None, EARTH_RADIUS_KM) if len(e)
+              else np.zeros(0, bool))
+        si, gi, el, _rng = self.gw_index.pairs(r)
         order = np.lexsort((-el, gi))  # by gateway, highest elevation first
-        si, gi, rng = si[order], gi[order], rng[order]
+        si, gi = si[order], gi[order]
         rank = np.arange(len(gi)) - np.searchsorted(gi, gi)
         keep = rank < self.antennas[gi]
-        si, gi, rng = si[keep], gi[keep], rng[keep]
+        return np.packbits(ok), si[keep].astype(np.int32), gi[keep].astype(np.int32)
+
+    def core_edges(self, r: np.ndarray, live: tuple | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """ISLs (both ways), satellite → gateway (antenna-limited), gateway → PoP at the
+        instant of ITRF positions ``r`` (N, 3): (rows, cols, km) of the graph's edges;
+        ``live``: this instant's :meth:`live_links`, when they are known already."""
+        packed, si, gi = self.live_links(r) if live is None else live
+        e = self.isl_edges
+        if len(e):
+            e = e[np.unpackbits(packed, count=len(e)).astype(bool)]
+        length = np.linalg.norm(r[e[:, 1]] - r[e[:, 0]], axis=1) if len(e) else np.empty(0)
+        si, gi = si.astype(np.int64), gi.astype(np.int64)
+        rng = self.gw_index.ranges(r, si, gi)
         gw, pop = np.meshgrid(np.arange(self.g), np.arange(self.p), indexing="ij")
         rows = np.concatenate([e[:, 0], e[:, 1], si, self._g0 + gw.ravel()])
         cols = np.concatenate([e[:, 1], e[:, 0], self._g0 + gi, self._p0 + pop.ravel()])

@@ -69,6 +69,10 @@ class DecisionIntervals:
         row = np.searchsorted(key, k * (self.n_instants + 1) + t, side="right") - 1
         return self.allowed[row], self.reasons[row], self.in_view[row]
 
+    def walker(self) -> IntervalWalker:
+        """A reader of the rows in force at instants taken in increasing order."""
+        return IntervalWalker(self)
+
     def per_terminal(self, values: np.ndarray) -> np.ndarray:
         """Sum over each terminal's rows of ``values`` (n,) weighted by instants."""
         return np.bincount(self.terminal, weights=values * self.length,
@@ -124,3 +128,29 @@ class IntervalRecorder:
         out = DecisionIntervals(cols[0], cols[1], cols[2], cols[3].astype(bool),
                                 cols[4].astype(np.uint32), cols[5].astype(bool), n, end)
         return DecisionIntervals.concat([out], n, end)
+
+
+class IntervalWalker:
+    """Each terminal's row in force at instant t, for t non-decreasing: a pointer per terminal
+    that moves on when its row ends (rows of a terminal tile the window, in time order), so a
+    step costs O(K) instead of a search (the capacity pass reads every slot this way)."""
+
+    def __init__(self, iv: DecisionIntervals):
+        self.iv = iv
+        starts = np.searchsorted(iv.terminal, np.arange(iv.n_terminals))
+        self.row = starts.astype(np.int64)
+        self.last = np.r_[starts[1:], len(iv.terminal)] - 1
+        self.t = -1
+
+    def allowed(self, t: int) -> np.ndarray:
+        """(K,) bool: whether each terminal is allowed at instant ``t``."""
+        if t < self.t:
+            raise ValueError("instants must not go back")
+        self.t = t
+        iv, row = self.iv, self.row
+        while True:
+            move = (iv.end[row] <= t) & (row < self.last)
+            if not move.any():
+                break
+            row[move] += 1
+        return iv.allowed[row]

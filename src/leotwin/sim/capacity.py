@@ -62,6 +62,8 @@ class CapacityPlan:
     zenith_snr_db: float
     balance: bool
     demand_scale: float
+    #: instant → ``AccessNetwork.live_links`` recorded by the sky pass (else recomputed)
+    links: dict
 
     @property
     def plan_table(self) -> dict[str, np.ndarray]:
@@ -111,11 +113,13 @@ def capacity_block(bounds: tuple[int, int], plan: CapacityPlan | None = None) ->
            for name in _PLAN_FIELDS}
     names, zone_of = np.unique(plan.zones.astype(str), return_inverse=True)
     dense = plan.sky.dense(len(plan.sats))
+    walker = plan.intervals.walker()
     for t, now, r in zip(idx, ns, _positions(plan.sats, ns), strict=True):
-        allowed = plan.intervals.at(int(t), int(t) + 1)[0][0]
+        allowed = walker.allowed(int(t))
         cell = _cells_at(plan, int(t))
         hours = local_hours(names.astype(object), np.array([now]))[:, 0][zone_of.ravel()]
-        _instant(plan, int(now), r, allowed, cell, hours, per, dense, sums, rows)
+        _instant(plan, int(now), r, allowed, cell, hours, per, dense, sums, rows,
+                 plan.links.get(int(t)))
     out = {name: np.concatenate(v) for name, v in rows.items()} if rows else {}
     return CapacityBlock(a, out, sums)
 
@@ -154,17 +158,18 @@ def _positions(sats: SatelliteSet, ns: np.ndarray):
 
 def _instant(plan: CapacityPlan, now: int, r: np.ndarray, allowed: np.ndarray,
              cell: np.ndarray, hours: np.ndarray, per: dict, dense: bool, sums: dict,
-             rows: dict) -> None:
+             rows: dict, live: tuple | None = None) -> None:
     factor = diurnal(hours) * plan.demand_scale  # per cell
     busy_cell = (hours >= BUSY_HOURS[0]) & (hours < BUSY_HOURS[1])
-    down = per["down_mbps"] * factor[cell]
-    sums["denied_down"] += np.where(allowed, 0.0, down)
+    off = np.flatnonzero(~allowed)
+    sums["denied_down"][off] += per["down_mbps"][off] * factor[cell[off]]
     on = np.flatnonzero(allowed)
     if not len(on):
         return
+    cell_on = cell[on]
     # flows: each cell's allowed terminals by plan (counted over the (cell, plan) keys)
     n_plans = len(plan.plans)
-    key = cell[on] * n_plans + plan.plan_of[on]
+    key = cell_on * n_plans + plan.plan_of[on]
     counts = np.bincount(key, minlength=len(plan.cells) * n_plans)
     fu = np.flatnonzero(counts)
     rank = np.zeros(len(counts), np.int64)
@@ -177,16 +182,17 @@ def _instant(plan: CapacityPlan, now: int, r: np.ndarray, allowed: np.ndarray,
                   table["up_mbps"][f_plan] * factor[f_site], table["peak_mbps"][f_plan],
                   table["peak_up_mbps"][f_plan])
     out = instant_capacity(r, plan.sky, plan.access, plan.supply, users, TIERS, dense=dense,
-                           zenith_snr_db=plan.zenith_snr_db, balanced=plan.balance)
+                           zenith_snr_db=plan.zenith_snr_db, balanced=plan.balance,
+                           core=plan.access.core_edges(r, live))
     sums["allowed"][on] += 1
     sums["rate_down"][on] += out.down.rate[flow_of]
     sums["rate_up"][on] += out.up.rate[flow_of]
-    sums["demand_down"][on] += down[on]
-    b = busy_cell[cell[on]]
+    sums["demand_down"][on] += users.down_mbps[flow_of]
+    b = busy_cell[f_site[flow_of]]
     sums["busy"][on[b]] += 1
-    sums["test_down"][on[b]] += out.down.available[flow_of][b]
-    sums["test_up"][on[b]] += out.up.available[flow_of][b]
-    _cell_rows(now, plan.cells, np.unique(f_site), np.bincount(cell[on],
+    sums["test_down"][on[b]] += out.down.available[flow_of[b]]
+    sums["test_up"][on[b]] += out.up.available[flow_of[b]]
+    _cell_rows(now, plan.cells, np.unique(f_site), np.bincount(cell_on,
                minlength=len(plan.cells)), busy_cell, out, rows)
 
 
@@ -219,8 +225,22 @@ def _cell_rows(now: int, cells: np.ndarray, used: np.ndarray, terminals: np.ndar
                 add(f"allocated_down_{tier}_mbps", d.allocated[used, j])
 
 
-def capacity_plan(loaded, inputs, intervals: DecisionIntervals, cell_runs
-                  ) -> CapacityPlan | None:
+def capacity_instants(loaded, grid: TimeGrid) -> np.ndarray | None:
+    """(T,) bool: the instants a run's capacity pass allocates; None without a section."""
+    from leotwin.network.access import slot_starts
+
+    s = loaded.scenario
+    if s.capacity is None:
+        return None
+    mark = np.zeros(grid.count, bool)
+    mark[evaluated_instants(grid.ns, slot_starts(grid.ns, s.network.slot_period_s,
+                                                 s.network.slot_offset_s),
+                            s.capacity.every)] = True
+    return mark
+
+
+def capacity_plan(loaded, inputs, intervals: DecisionIntervals, cell_runs,
+                  links: dict | None = None) -> CapacityPlan | None:
     """The pass's plan for a run (``sim.assemble.RunInputs``, its decisions and the movers'
     ``sim.shards.CellRuns``); None when the scenario has no capacity section or no
     terminals."""
@@ -259,7 +279,7 @@ def capacity_plan(loaded, inputs, intervals: DecisionIntervals, cell_runs
     return CapacityPlan(
         inputs.sats, grid, evaluated_instants(grid.ns, starts, cap.every), inputs.access,
         supply, cells, sky, zones_at(lat, lon), inverse[:k], runs, plan_of, table, intervals,
-        cap.zenith_snr_db, cap.balance, cap.demand_scale)
+        cap.zenith_snr_db, cap.balance, cap.demand_scale, links or {})
 
 
 def merge_sums(blocks: list[CapacityBlock], k: int) -> dict[str, np.ndarray]:

@@ -60,6 +60,8 @@ class Plan:
     pops: GroundSites | None = None  # the PoPs (a moving site's is the nearest at each instant)
     #: (R', 2): each routed terminal that moves, as (its place among the routed, mover column)
     routed_moving: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
+    #: (T,) bool: instants whose links in service the chunk returns (the capacity pass's)
+    record: np.ndarray | None = None
 
     def bounds(self) -> list[tuple[int, int]]:
         """The chunks' instant ranges [a, b), in time order."""
@@ -77,6 +79,8 @@ class Chunk:
     rtt: RttRows
     r: np.ndarray | None = None  # (N, t, 3) ITRF km when positions are written
     v: np.ndarray | None = None  # (N, t, 3) ITRF km/s when positions are written
+    #: instant → ``AccessNetwork.live_links`` at the instants of ``Plan.record``
+    links: dict = field(default_factory=dict)
 
 
 def compute_chunk(bounds: tuple[int, int], plan: Plan | None = None) -> Chunk:
@@ -102,6 +106,7 @@ def compute_chunk(bounds: tuple[int, int], plan: Plan | None = None) -> Chunk:
     path_ok = np.ones((n_t, s + m), dtype=bool)
     routed_ok = np.ones((n_t, len(plan.rtt_ids)), dtype=bool)
     rtt = RttRows()
+    links: dict[int, tuple] = {}
     if plan.access is not None and (plan.sky is not None or m):
         access = plan.access.fresh()
         sky = plan.sky
@@ -113,7 +118,11 @@ def compute_chunk(bounds: tuple[int, int], plan: Plan | None = None) -> Chunk:
         for i in range(b - warm):
             t = warm + i
             r_now = r_all[:, i]
-            core = access.core_edges(r_now)
+            if t >= a and plan.record is not None and plan.record[t]:
+                links[t] = access.live_links(r_now)
+                core = access.core_edges(r_now, links[t])
+            else:
+                core = access.core_edges(r_now)
             if t >= a:
                 trees = _Trees(access, core) if least else None
                 if sky is not None:
@@ -141,7 +150,7 @@ def compute_chunk(bounds: tuple[int, int], plan: Plan | None = None) -> Chunk:
                     rtt.add(now, plan.rtt_ids, step, plan.sats, access)
     keep = plan.keep_positions
     return Chunk(a, tallies, in_view, path_ok, routed_ok, rtt, r if keep else None,
-                 eph.v_km_s[:, a - warm:] if plan.keep_velocities else None)
+                 eph.v_km_s[:, a - warm:] if plan.keep_velocities else None, links)
 
 
 class _Trees:

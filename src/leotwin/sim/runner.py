@@ -36,7 +36,13 @@ from leotwin.policy.run import enforcement
 from leotwin.policy.vocabulary import STATUS_CODE, STATUSES
 from leotwin.sim.assemble import RunInputs, assemble, satellites_of, terminals_of
 from leotwin.sim.backends import BACKENDS, Backend, check_backend
-from leotwin.sim.capacity import capacity_block, capacity_plan, capacity_summary, merge_sums
+from leotwin.sim.capacity import (
+    capacity_block,
+    capacity_instants,
+    capacity_plan,
+    capacity_summary,
+    merge_sums,
+)
 from leotwin.sim.chunks import CHUNK_STATES, compute_chunk
 from leotwin.sim.clusters import place_conditions
 from leotwin.sim.load import LoadedScenario
@@ -96,6 +102,8 @@ def _run(loaded: LoadedScenario, out: Path, estimate, backend: str, workers: int
     tallies: list = [None] * len(inputs.cells)
     rtt = tables.RttRows()
     bounds = inputs.plan.bounds()
+    inputs.plan.record = capacity_instants(loaded, grid)  # the links the capacity pass reuses
+    links: dict[int, tuple] = {}
     with atomic_directory(out) as tmp, Backend(backend, workers, scheduler) as pool:
         positions = tables.PositionsWriter(tmp) if s.outputs.positions else None
         try:
@@ -108,6 +116,7 @@ def _run(loaded: LoadedScenario, out: Path, estimate, backend: str, workers: int
                 rows = slice(chunk.start, chunk.start + chunk.site_in_view.shape[0])
                 site_in_view[rows], site_path_ok[rows] = chunk.site_in_view, chunk.site_path_ok
                 routed_ok[rows] = chunk.routed_ok
+                links.update(chunk.links)
                 rtt.extend(chunk.rtt)
                 if positions is not None:
                     positions.add(sats, grid, chunk.start, chunk.r, chunk.v)
@@ -140,7 +149,7 @@ def _run(loaded: LoadedScenario, out: Path, estimate, backend: str, workers: int
             positions.close()
         clock["decide"] = time.perf_counter()
         intervals, deactivations, cell_runs = merge(results, k, grid.count)
-        capacity = _capacity(tmp, loaded, inputs, intervals, cell_runs, pool)
+        capacity = _capacity(tmp, loaded, inputs, intervals, cell_runs, links, pool)
         if capacity is not None:
             clock["capacity"] = time.perf_counter()
         summary = _write_results(tmp, loaded, inputs, grid, tallies, intervals, deactivations,
@@ -159,12 +168,12 @@ def _run(loaded: LoadedScenario, out: Path, estimate, backend: str, workers: int
 
 
 def _capacity(tmp: Path, loaded: LoadedScenario, inputs: RunInputs,
-              intervals: DecisionIntervals, cell_runs: CellRuns, pool: Backend
+              intervals: DecisionIntervals, cell_runs: CellRuns, links: dict, pool: Backend
               ) -> dict | None:
     """The capacity pass (3.): ``capacity.parquet`` written, the per-terminal sums."""
     from leotwin.export.capacity import CapacityWriter
 
-    plan = capacity_plan(loaded, inputs, intervals, cell_runs)
+    plan = capacity_plan(loaded, inputs, intervals, cell_runs, links)
     if plan is None:
         return None
     writer = CapacityWriter(tmp, inputs.sats.ids)

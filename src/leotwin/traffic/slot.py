@@ -86,14 +86,14 @@ class Instant:
 def instant_capacity(r_now: np.ndarray, sky: SiteSky, access: AccessNetwork, supply: Supply,
                      users: Users, tiers: int, *, dense: bool | None = None,
                      zenith_snr_db: float = ZENITH_SNR_DB, balanced: bool = True,
-                     cell_key: np.ndarray | None = None) -> Instant:
+                     cell_key: np.ndarray | None = None, core=None) -> Instant:
     """The allocation at the instant of ITRF positions ``r_now`` (N, 3) km (module
     docstring); ``tiers``: the number of tiers reported per site; ``balanced``: overloaded
     satellites shed sites to others in view (``traffic.assign``); ``cell_key``: (S,) the
     service cell of each site as a small integer (sites of one cell share its beams; default:
-    a cell each)."""
+    a cell each); ``core``: this instant's ``access.core_edges``, when known."""
     n = len(r_now)
-    core = access.core_edges(r_now)
+    core = access.core_edges(r_now) if core is None else core
     pops = np.unique(sky.site_pop)
     trees = {int(p): access.pop_tree(core, int(p)) for p in pops}
     dense = sky.dense(n) if dense is None else dense
