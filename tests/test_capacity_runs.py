@@ -48,8 +48,13 @@ def test_capacity_rows_add_up_against_the_decisions(tmp_path):
     """Every cell with allowed terminals at every slot, their count and demand from the
     per-instant decisions; nothing above a supply or a demand; an idle network carries every
     demand; a terminal denied throughout carries nothing."""
+    def cars(doc):  # allowed movers (roam below the cap, registered): their cells change
+        doc["ground"]["populations"].append(
+            {"region": "UA", "count": 12, "prefix": "CAR-", "plan": "roam", "speed_kmh": 70,
+             "actual_user": "authorized", "registered_fraction": 1.0})
+
     run = tmp_path / "run"
-    run_scenario(load_scenario(_scenario(tmp_path, "cap")), run)
+    run_scenario(load_scenario(_scenario(tmp_path, "cap", cars)), run)
     cap = pq.read_table(run / "capacity.parquet").to_pylist()
     inst = pq.read_table(run / "decision_instants.parquet").to_pylist()
     plans = {r["terminal_id"]: r["plan"] for r in
@@ -77,6 +82,9 @@ def test_capacity_rows_add_up_against_the_decisions(tmp_path):
         if row["serving_sat"] is not None:  # idle: all carried
             assert row["allocated_down_mbps"] == pytest.approx(d, rel=1e-9)
             assert row["bottleneck_down"] is None
+    car_cells = {h3.latlng_to_cell(r["lat_deg"], r["lon_deg"], 5) for r in inst
+                 if r["terminal_id"].startswith("CAR-") and r["allowed"]}
+    assert len(car_cells) > 12  # the cars changed cells while allowed
     terms = pq.read_table(run / "terminals.parquet").to_pylist()
     never = [t for t in terms if t["allowed_fraction"] == 0]
     assert never and all(t["throughput_down_mbps"] is None for t in never)

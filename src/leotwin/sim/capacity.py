@@ -113,10 +113,10 @@ def capacity_block(bounds: tuple[int, int], plan: CapacityPlan | None = None) ->
            for name in _PLAN_FIELDS}
     names, zone_of = np.unique(plan.zones.astype(str), return_inverse=True)
     dense = plan.sky.dense(len(plan.sats))
-    walker = plan.intervals.walker()
+    walker, cells = plan.intervals.walker(), _CellWalker(plan)
     for t, now, r in zip(idx, ns, _positions(plan.sats, ns), strict=True):
         allowed = walker.allowed(int(t))
-        cell = _cells_at(plan, int(t))
+        cell = cells.at(int(t))
         hours = local_hours(names.astype(object), np.array([now]))[:, 0][zone_of.ravel()]
         _instant(plan, int(now), r, allowed, cell, hours, per, dense, sums, rows,
                  plan.links.get(int(t)))
@@ -124,19 +124,29 @@ def capacity_block(bounds: tuple[int, int], plan: CapacityPlan | None = None) ->
     return CapacityBlock(a, out, sums)
 
 
-def _cells_at(plan: CapacityPlan, t: int) -> np.ndarray:
-    """(K,) each terminal's cell index at instant ``t``."""
-    cell = plan.term_cell
-    who, first, run_cell = plan.runs
-    if not len(who):
-        return cell
-    cell = cell.copy()
-    starts = np.flatnonzero(np.r_[True, who[1:] != who[:-1]])  # each mover's first run
-    ends = np.r_[starts[1:], len(who)]
-    # a mover's run at t: the last of its runs that starts at or before t (runs by time)
-    row = ends - 1 - np.add.reduceat((first > t).astype(np.int64), starts)
-    cell[who[starts]] = run_cell[row]
-    return cell
+class _CellWalker:
+    """Each terminal's cell index at instants taken in increasing order: the fixed ones'
+    never changes, a mover's follows its runs (``sim.shards.CellRuns``: by terminal, then
+    time, the first at instant 0) with a pointer per mover."""
+
+    def __init__(self, plan: CapacityPlan):
+        self.cell = plan.term_cell.copy()
+        who, self.first, self.run_cell = plan.runs
+        starts = np.flatnonzero(np.r_[True, who[1:] != who[:-1]]) if len(who) else who
+        self.movers = who[starts] if len(who) else who
+        self.row = starts.astype(np.int64)
+        self.last = np.r_[starts[1:], len(who)] - 1 if len(who) else starts
+
+    def at(self, t: int) -> np.ndarray:
+        if len(self.movers):
+            row = self.row
+            while True:
+                move = (row < self.last) & (self.first[np.minimum(row + 1, self.last)] <= t)
+                if not move.any():
+                    break
+                row[move] += 1
+            self.cell[self.movers] = self.run_cell[row]
+        return self.cell
 
 
 def _positions(sats: SatelliteSet, ns: np.ndarray):
