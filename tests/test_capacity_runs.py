@@ -179,3 +179,26 @@ def test_interval_walker_reads_what_at_reads():
         np.testing.assert_array_equal(walker.allowed(t), iv.at(t, t + 1)[0][0])
     with pytest.raises(ValueError):
         walker.allowed(0)
+
+
+def test_the_whitelist_frees_front_line_capacity_for_the_units(tmp_path):
+    """ukraine-2026-capacity: units and unregistered users share congested front cells until
+    the whitelist (10 Feb 00:00 UTC); then the units' unmet demand nearly vanishes."""
+    loaded = load_scenario("ukraine-2026-capacity").with_window(
+        start="2026-02-09T23:30:00Z", duration="1h")
+    summary = run_scenario(loaded, tmp_path / "run", report=False)
+    before, after = summary["capacity"]["phases"]
+    assert after["from"] == "2026-02-10T00:00:00Z"
+    units_before, units_after = (p["by_class"]["authorized"] for p in (before, after))
+    assert units_before["unmet_down_share"] > 0.2 > 0.1 > units_after["unmet_down_share"]
+    assert units_after["throughput_down_mbps"] > units_before["throughput_down_mbps"]
+    assert before["by_class"]["unauthorized"]["carried_down_mbps"] > 0
+    assert after["by_class"]["unauthorized"]["carried_down_mbps"] == 0
+    assert after["by_class"]["unauthorized"]["blocked_demand_down_mbps"] > 0
+    # the report shows the phases, with the units' unmet share before and after
+    from leotwin.analysis.report import write_report
+
+    page = write_report(tmp_path / "run").read_text()
+    assert "<h2>Capacity</h2>" in page and "id='capacity-phases'" in page
+    for share in (units_before["unmet_down_share"], units_after["unmet_down_share"]):
+        assert "<td>authorized</td><td>" in page and f"{100 * share:.1f} %" in page

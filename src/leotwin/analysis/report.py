@@ -187,6 +187,8 @@ def write_report(folder: str | Path) -> Path:
                                    sorted(shares.items(), key=lambda kv: -kv[1]))))
     parts += [f"<tr><td>{a}</td><td>{b}</td></tr>" for a, b in rows]
     parts.append("</table>")
+    if summary.get("capacity"):
+        parts += capacity_section(summary["capacity"])
     if coverage["h3_cell"]:
         parts.append("<h2>Coverage</h2>")
         parts.append(img_tag(cell_map(coverage, "covered_fraction", "H3 cells: covered fraction"),
@@ -216,6 +218,40 @@ def write_report(folder: str | Path) -> Path:
     path = folder / "report.html"
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def capacity_section(c: dict) -> list[str]:
+    """The capacity figures (``sim.capacity_summary``): the network's load, and per policy
+    phase and user class what was carried, what was not, and what the policy kept unasked."""
+    out = ["<h2>Capacity</h2><table id='capacity'>"]
+    rows = [("slots allocated", f"{c['instants']:,} ({c['rows']:,} cell rows)"),
+            ("cell-slots limited by a resource", percent(c["congested_cell_instants"])),
+            ("busy-hour utilisation of the cells' beams, mean",
+             percent(c["busy_hour_utilisation_mean"])),
+            ("downlink carried, mean", f"{c['carried_down_mbps']:,.0f} Mbps"),
+            ("demand not carried", percent(c["unmet_down_share"])),
+            ("busy-hour speed test down / up, median",
+             f"{_num(c['speedtest_down_busy_p50_mbps'])} / "
+             f"{_num(c['speedtest_up_busy_p50_mbps'])} Mbps"),
+            ("unauthorized demand blocked by the policy",
+             f"{c['enforcement']['unauthorized_demand_blocked_mbps']:,.0f} Mbps"),
+            ("legitimate demand blocked with it (collateral)",
+             f"{c['enforcement']['collateral_demand_blocked_mbps']:,.0f} Mbps")]
+    out += [f"<tr><th>{html.escape(a)}</th><td>{html.escape(b)}</td></tr>" for a, b in rows]
+    out.append("</table><p>By policy phase (the window cut where a granted change takes "
+               "effect) and user class: the mean per allowed terminal, the share of demand "
+               "not carried, and the demand of the denied.</p><table id='capacity-phases'>"
+               "<tr><th>from</th><th>class</th><th>allowed terminals</th><th>throughput "
+               "down (Mbps)</th><th>not carried</th><th>blocked demand (Mbps)</th></tr>")
+    for phase in c.get("phases", []):
+        for cls, v in phase["by_class"].items():
+            out.append(f"<tr><td>{html.escape(phase['from'])}</td><td>{html.escape(cls)}</td>"
+                       f"<td>{v['allowed_terminals']:,.0f}</td>"
+                       f"<td>{_num(v['throughput_down_mbps'])}</td>"
+                       f"<td>{percent(v['unmet_down_share'])}</td>"
+                       f"<td>{v['blocked_demand_down_mbps']:,.0f}</td></tr>")
+    out.append("</table>")
+    return out
 
 
 def img_tag(data: str, alt: str) -> str:

@@ -64,6 +64,9 @@ class CapacityPlan:
     demand_scale: float
     #: instant → ``AccessNetwork.live_links`` recorded by the sky pass (else recomputed)
     links: dict
+    #: (K,) each terminal's user class (index into ``classes``)
+    class_of: np.ndarray
+    classes: list[str]
 
     @property
     def plan_table(self) -> dict[str, np.ndarray]:
@@ -81,12 +84,18 @@ class CapacityBlock:
     start: int
     rows: dict[str, np.ndarray]  # ``export.capacity.COLUMNS`` (cells as uint64, sats as index)
     sums: dict[str, np.ndarray]  # per terminal: see :data:`SUMS`
+    series: dict[str, np.ndarray]  # per evaluated instant and user class: see :data:`SERIES`
 
 
 #: per-terminal sums over the evaluated instants: at which it is allowed, Mbps carried down
 #: and up, Mbps asked, busy-hour instants, busy-hour speed tests, Mbps its denials kept unasked
 SUMS = ("allowed", "rate_down", "rate_up", "demand_down", "busy", "test_down", "test_up",
         "denied_down")
+
+
+#: per evaluated instant and user class: terminals allowed, Mbps carried down, Mbps asked by
+#: them, Mbps the denied ones would have asked
+SERIES = ("allowed", "carried_down", "demand_down", "blocked_down")
 
 
 def evaluated_instants(time_ns: np.ndarray, slot_starts: np.ndarray, every: str) -> np.ndarray:
@@ -109,6 +118,7 @@ def capacity_block(bounds: tuple[int, int], plan: CapacityPlan | None = None) ->
     ns = plan.grid.ns[idx]
     sums = {name: np.zeros(len(plan.term_cell)) for name in SUMS}
     rows: dict[str, list] = {}
+    series: dict[str, list] = {name: [] for name in SERIES}
     per = {name: np.array([getattr(p, name) for p in plan.plans])[plan.plan_of]
            for name in _PLAN_FIELDS}
     names, zone_of = np.unique(plan.zones.astype(str), return_inverse=True)
@@ -119,9 +129,10 @@ def capacity_block(bounds: tuple[int, int], plan: CapacityPlan | None = None) ->
         cell = cells.at(int(t))
         hours = local_hours(names.astype(object), np.array([now]))[:, 0][zone_of.ravel()]
         _instant(plan, int(now), r, allowed, cell, hours, per, dense, sums, rows,
-                 plan.links.get(int(t)))
+                 plan.links.get(int(t)), series)
     out = {name: np.concatenate(v) for name, v in rows.items()} if rows else {}
-    return CapacityBlock(a, out, sums)
+    return CapacityBlock(a, out, sums, {name: np.array(v).reshape(len(idx), -1)
+                                        for name, v in series.items()})
 
 
 class _CellWalker:
@@ -168,13 +179,25 @@ def _positions(sats: SatelliteSet, ns: np.ndarray):
 
 def _instant(plan: CapacityPlan, now: int, r: np.ndarray, allowed: np.ndarray,
              cell: np.ndarray, hours: np.ndarray, per: dict, dense: bool, sums: dict,
-             rows: dict, live: tuple | None = None) -> None:
+             rows: dict, live: tuple | None = None, series: dict | None = None) -> None:
     factor = diurnal(hours) * plan.demand_scale  # per cell
     busy_cell = (hours >= BUSY_HOURS[0]) & (hours < BUSY_HOURS[1])
     off = np.flatnonzero(~allowed)
-    sums["denied_down"][off] += per["down_mbps"][off] * factor[cell[off]]
+    blocked = per["down_mbps"][off] * factor[cell[off]]
+    sums["denied_down"][off] += blocked
     on = np.flatnonzero(allowed)
+    n_cls = len(plan.classes)
+
+    def by_class(who: np.ndarray, values=None) -> np.ndarray:
+        return np.bincount(plan.class_of[who], weights=values, minlength=n_cls)
+
+    if series is not None:
+        series["blocked_down"].append(by_class(off, blocked))
+        series["allowed"].append(by_class(on).astype(float))
     if not len(on):
+        if series is not None:
+            series["carried_down"].append(np.zeros(n_cls))
+            series["demand_down"].append(np.zeros(n_cls))
         return
     cell_on = cell[on]
     # flows: each cell's allowed terminals by plan (counted over the (cell, plan) keys)
@@ -194,6 +217,9 @@ def _instant(plan: CapacityPlan, now: int, r: np.ndarray, allowed: np.ndarray,
     out = instant_capacity(r, plan.sky, plan.access, plan.supply, users, TIERS, dense=dense,
                            zenith_snr_db=plan.zenith_snr_db, balanced=plan.balance,
                            core=plan.access.core_edges(r, live))
+    if series is not None:
+        series["carried_down"].append(by_class(on, out.down.rate[flow_of]))
+        series["demand_down"].append(by_class(on, users.down_mbps[flow_of]))
     sums["allowed"][on] += 1
     sums["rate_down"][on] += out.down.rate[flow_of]
     sums["rate_up"][on] += out.up.rate[flow_of]
@@ -274,6 +300,8 @@ def capacity_plan(loaded, inputs, intervals: DecisionIntervals, cell_runs,
         table.append(PlanDemand(**given.model_dump()) if given is not None
                      else plan_demand(name))
     plan_of = np.searchsorted(names, [t.plan for t in inputs.terminals]).astype(np.int64)
+    labels = [t.actual_user or "" for t in inputs.terminals]
+    classes = sorted(set(labels))
     start_cell = np.asarray(inputs.sites.cell, np.uint64)
     run_cell = cell_runs.cell if cell_runs is not None else np.zeros(0, np.uint64)
     cells, inverse = np.unique(np.concatenate([start_cell, run_cell]), return_inverse=True)
@@ -289,7 +317,14 @@ def capacity_plan(loaded, inputs, intervals: DecisionIntervals, cell_runs,
     return CapacityPlan(
         inputs.sats, grid, evaluated_instants(grid.ns, starts, cap.every), inputs.access,
         supply, cells, sky, zones_at(lat, lon), inverse[:k], runs, plan_of, table, intervals,
-        cap.zenith_snr_db, cap.balance, cap.demand_scale, links or {})
+        cap.zenith_snr_db, cap.balance, cap.demand_scale, links or {},
+        np.searchsorted(classes, labels).astype(np.int64), classes)
+
+
+def merge_series(blocks: list[CapacityBlock]) -> dict[str, np.ndarray]:
+    """(E, classes) per :data:`SERIES` name over all evaluated instants, in time order."""
+    ordered = sorted(blocks, key=lambda b: b.start)
+    return {name: np.concatenate([b.series[name] for b in ordered]) for name in SERIES}
 
 
 def merge_sums(blocks: list[CapacityBlock], k: int) -> dict[str, np.ndarray]:
@@ -299,54 +334,3 @@ def merge_sums(blocks: list[CapacityBlock], k: int) -> dict[str, np.ndarray]:
         for name in SUMS:
             out[name] += block.sums[name]
     return out
-
-
-def capacity_summary(capacity: dict, labels: list, columns: dict[str, np.ndarray]) -> dict:
-    """``summary.json``'s ``capacity``: the pass's size, congestion, speed tests, and by user
-    class what was carried and what the policy kept from being asked (Mbps, means over the
-    allocated instants) — the enforcement metrics in capacity terms: the unauthorized demand a
-    policy blocks and the legitimate demand it blocks with it (collateral)."""
-    plan, sums = capacity["plan"], capacity["sums"]
-    n_eval = max(1, len(plan.instants))
-    lab = np.array([x or "" for x in labels], dtype=object)
-
-    def mean(x: np.ndarray, sel: np.ndarray) -> float | None:
-        ok = sel & np.isfinite(x)
-        return round(float(x[ok].mean()), 3) if ok.any() else None
-
-    def median(x: np.ndarray, sel: np.ndarray) -> float | None:
-        ok = sel & np.isfinite(x)
-        return round(float(np.median(x[ok])), 3) if ok.any() else None
-
-    everyone = np.ones(len(lab), bool)
-    by_class: dict[str, dict] = {}
-    for c in sorted(set(lab.tolist()) - {""}):
-        sel = lab == c
-        by_class[c] = {
-            "terminals": int(sel.sum()),
-            "throughput_down_mbps": mean(columns["throughput_down_mbps"], sel),
-            "speedtest_down_busy_p50_mbps": median(columns["speedtest_down_busy_mbps"], sel),
-            "carried_down_mbps": round(float(sums["rate_down"][sel].sum() / n_eval), 3),
-            "blocked_demand_down_mbps": round(float(sums["denied_down"][sel].sum() / n_eval), 3),
-        }
-    rows = max(1, capacity["rows"])
-
-    def blocked(*classes: str) -> float:
-        return round(sum(by_class[c]["blocked_demand_down_mbps"] for c in classes
-                         if c in by_class), 3)
-
-    return {
-        "instants": len(plan.instants), "rows": capacity["rows"],
-        "congested_cell_instants": round(capacity["congested"] / rows, 6),
-        "busy_hour_utilisation_mean": (round(capacity["busy_utilisation"]
-                                             / capacity["busy_rows"], 6)
-                                       if capacity["busy_rows"] else None),
-        "carried_down_mbps": round(float(sums["rate_down"].sum() / n_eval), 3),
-        "throughput_down_mbps": mean(columns["throughput_down_mbps"], everyone),
-        "unmet_down_share": mean(columns["unmet_down_share"], everyone),
-        "speedtest_down_busy_p50_mbps": median(columns["speedtest_down_busy_mbps"], everyone),
-        "speedtest_up_busy_p50_mbps": median(columns["speedtest_up_busy_mbps"], everyone),
-        "by_class": by_class,
-        "enforcement": {"unauthorized_demand_blocked_mbps": blocked("unauthorized"),
-                        "collateral_demand_blocked_mbps": blocked("authorized", "civilian")},
-    }

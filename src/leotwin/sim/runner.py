@@ -40,9 +40,10 @@ from leotwin.sim.capacity import (
     capacity_block,
     capacity_instants,
     capacity_plan,
-    capacity_summary,
+    merge_series,
     merge_sums,
 )
+from leotwin.sim.capacity_summary import capacity_summary
 from leotwin.sim.chunks import CHUNK_STATES, compute_chunk
 from leotwin.sim.clusters import place_conditions
 from leotwin.sim.load import LoadedScenario
@@ -185,7 +186,9 @@ def _capacity(tmp: Path, loaded: LoadedScenario, inputs: RunInputs,
             blocks.append(block)
     finally:
         writer.close()
+    changes = [e.effective for e in inputs.engine.doc.policy.log if e.decision == "granted"]
     return {"plan": plan, "sums": merge_sums(blocks, len(inputs.terminals)),
+            "series": merge_series(blocks), "changes": changes,
             "rows": writer.rows, "congested": writer.congested, "busy_rows": writer.busy_rows,
             "busy_utilisation": writer.busy_utilisation}
 
