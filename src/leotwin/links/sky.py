@@ -150,12 +150,7 @@ class SiteSky:
         block = max(1, BLOCK_ELEMENTS // max(1, len(idx)))
         for a in range(0, self.m, block):
             part = slice(a, min(self.m, a + block))
-            up = s @ self.ut[:, part]
-            up -= self.g_dot_u[part]
-            r2 = s @ self.gt[:, part]
-            r2 *= -2.0
-            r2 += (s * s).sum(axis=1)[:, None]
-            r2 += self.g2[part]
+            up, r2 = self._products(s, part)
             k, g = np.nonzero(above_mask(up, r2, self.sin2[part]).T)
             rng = np.sqrt(r2.T[k, g])
             out[0].append(idx[g])  # (k, g): site k of the block, satellite g of ``near``
@@ -183,17 +178,23 @@ class SiteSky:
                 self._tiles.append((cols, tile))
         return self._tiles
 
-    def _dense(self, s: np.ndarray, idx: np.ndarray, cols: slice,
-               to_pop: dict[int, np.ndarray] | None) -> np.ndarray:
-        out = np.full(cols.stop - cols.start, -1, dtype=np.int64)
-        if not len(s):
-            return out
+    def _products(self, s: np.ndarray, cols: slice) -> tuple[np.ndarray, np.ndarray]:
+        """(K, M) ρ·û and |ρ|² of satellites ``s`` (K, 3) and the sites ``cols``, as
+        (K×3)·(3×M) products (module docstring)."""
         up = s @ self.ut[:, cols]
         up -= self.g_dot_u[cols]
         r2 = s @ self.gt[:, cols]
         r2 *= -2.0
         r2 += (s * s).sum(axis=1)[:, None]
         r2 += self.g2[cols]
+        return up, r2
+
+    def _dense(self, s: np.ndarray, idx: np.ndarray, cols: slice,
+               to_pop: dict[int, np.ndarray] | None) -> np.ndarray:
+        out = np.full(cols.stop - cols.start, -1, dtype=np.int64)
+        if not len(s):
+            return out
+        up, r2 = self._products(s, cols)
         vis = above_mask(up, r2, self.sin2[cols])
         seen = vis.any(axis=0)
         if to_pop is None:
